@@ -1,0 +1,205 @@
+"""Forward processes dx = f(t) x dt + g(t) dw with Gaussian marginals x_t | x_0 ~ N(alpha(t) x_0, sigma(t)^2 I).
+
+Notation (Chan §2-4, Luo §2, Song et al. 2021):
+  alpha(t)  mean coefficient (sqrt(alpha_bar) in DDPM),   sigma(t)  std of the noise,
+  f(t)      drift coefficient, f(x, t) = f(t) x,           g(t)      diffusion coefficient,
+  SNR(t) = alpha(t)^2 / sigma(t)^2.
+They satisfy d log alpha / dt = f(t) and d sigma^2 / dt = 2 f(t) sigma^2 + g(t)^2 (tested).
+The discrete DDPM schedule is read off the same object: alpha_bar_i = alpha(i/N)^2.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import ClassVar
+
+import torch
+
+from .tensors import append_dims
+
+Tensor = torch.Tensor
+
+
+@dataclass(frozen=True)
+class DiscreteSchedule:
+    """A process read at t_i = i T / N, i = 1..N: alpha_i, sigma_i, and DDPM's alpha_bar_i, beta_i."""
+
+    t: Tensor           # [N]
+    alpha: Tensor       # [N]
+    sigma: Tensor       # [N]
+    alpha_bar: Tensor   # [N], alpha_i^2
+    beta: Tensor        # [N], 1 - alpha_bar_i / alpha_bar_{i-1} (alpha_bar_0 = 1)
+
+
+@dataclass(frozen=True)
+class SDE:
+    """Base of the linear forward processes; subclasses give alpha(t), sigma(t), f(t), g(t)."""
+
+    T: float = 1.0
+    t_min: float = 1e-3
+    name: ClassVar[str] = "sde"
+    label: ClassVar[str] = "SDE"
+
+    # --- to implement -------------------------------------------------------------
+    def mean_coef(self, t: Tensor) -> Tensor:
+        """alpha(t), same shape as t."""
+        raise NotImplementedError
+
+    def std(self, t: Tensor) -> Tensor:
+        """sigma(t), same shape as t."""
+        raise NotImplementedError
+
+    def drift_coef(self, t: Tensor) -> Tensor:
+        """f(t) with f(x, t) = f(t) x, same shape as t."""
+        raise NotImplementedError
+
+    def diffusion(self, t: Tensor) -> Tensor:
+        """g(t), same shape as t."""
+        raise NotImplementedError
+
+    # --- shared -------------------------------------------------------------------
+    def drift(self, x: Tensor, t: Tensor) -> Tensor:
+        """f(x, t) = f(t) x; x [N, ...], t [N] or []."""
+        return append_dims(self.drift_coef(t), x.ndim) * x
+
+    def snr(self, t: Tensor) -> Tensor:
+        """SNR(t) = alpha(t)^2 / sigma(t)^2 (Luo eq. 108)."""
+        return self.mean_coef(t) ** 2 / self.std(t) ** 2
+
+    def marginal_sample(self, x0: Tensor, t: Tensor, *, generator: torch.Generator | None = None):
+        """x_t = alpha(t) x_0 + sigma(t) eps, eps ~ N(0, I); returns (x_t, eps), shapes of x0."""
+        t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device)
+        eps = torch.randn(x0.shape, generator=generator, dtype=x0.dtype, device=x0.device)
+        a, s = append_dims(self.mean_coef(t), x0.ndim), append_dims(self.std(t), x0.ndim)
+        return a * x0 + s * eps, eps
+
+    def prior_std(self) -> float:
+        """Std of the prior N(0, sigma(T)^2 I) that samplers start from."""
+        return float(self.std(torch.tensor(self.T, dtype=torch.float64)))
+
+    def prior_sample(self, shape, *, generator=None, device=None, dtype=torch.float32) -> Tensor:
+        """x_T ~ N(0, sigma(T)^2 I), tensor of the given shape."""
+        z = torch.randn(shape, generator=generator, device=device, dtype=dtype)
+        return self.prior_std() * z
+
+    def prior_log_prob(self, x: Tensor) -> Tensor:
+        """log N(x; 0, sigma(T)^2 I) summed over all but the first dim; x [N, ...] -> [N]."""
+        s2 = self.prior_std() ** 2
+        d = x[0].numel()
+        return -0.5 * (x.flatten(1) ** 2).sum(1) / s2 - 0.5 * d * math.log(2 * math.pi * s2)
+
+    def discrete_schedule(self, n_steps: int) -> DiscreteSchedule:
+        """The same process read at t_i = i T / N (DDPM: alpha_bar_i = alpha(t_i)^2, beta_i from their ratios)."""
+        t = torch.arange(1, n_steps + 1, dtype=torch.float64) * (self.T / n_steps)
+        alpha, sigma = self.mean_coef(t), self.std(t)
+        alpha_bar = alpha ** 2
+        prev = torch.cat([torch.ones(1, dtype=torch.float64), alpha_bar[:-1]])
+        beta = 1.0 - alpha_bar / prev
+        return DiscreteSchedule(t=t, alpha=alpha, sigma=sigma, alpha_bar=alpha_bar, beta=beta)
+
+
+@dataclass(frozen=True)
+class VPLinear(SDE):
+    """VP SDE with linear beta(t) (DDPM; Song et al. eq. 11): alpha = exp(-1/2 int_0^t beta), sigma^2 = 1 - alpha^2."""
+
+    beta_min: float = 0.1
+    beta_max: float = 20.0
+    name: ClassVar[str] = "vp_linear"
+    label: ClassVar[str] = "VP, linear β (DDPM)"
+
+    def beta(self, t: Tensor) -> Tensor:
+        return self.beta_min + t * (self.beta_max - self.beta_min)
+
+    def _int_beta(self, t: Tensor) -> Tensor:
+        return self.beta_min * t + 0.5 * (self.beta_max - self.beta_min) * t ** 2
+
+    def mean_coef(self, t):
+        return torch.exp(-0.5 * self._int_beta(t))
+
+    def std(self, t):
+        return torch.sqrt(-torch.expm1(-self._int_beta(t)))
+
+    def drift_coef(self, t):
+        return -0.5 * self.beta(t)
+
+    def diffusion(self, t):
+        return torch.sqrt(self.beta(t))
+
+
+@dataclass(frozen=True)
+class VPCosine(SDE):
+    """VP with the cosine schedule (Nichol & Dhariwal): alpha = cos(u t), sigma = sin(u t), u = arctan(exp(-logsnr_min / 2))."""
+
+    logsnr_min: float = -10.0
+    name: ClassVar[str] = "vp_cosine"
+    label: ClassVar[str] = "VP, cosine schedule"
+
+    @property
+    def u_max(self) -> float:
+        return math.atan(math.exp(-self.logsnr_min / 2))
+
+    def beta(self, t: Tensor) -> Tensor:
+        """beta(t) = -d log alpha^2 / dt = 2 u tan(u t)."""
+        return 2 * self.u_max * torch.tan(self.u_max * t)
+
+    def mean_coef(self, t):
+        return torch.cos(self.u_max * t)
+
+    def std(self, t):
+        return torch.sin(self.u_max * t)
+
+    def drift_coef(self, t):
+        return -0.5 * self.beta(t)
+
+    def diffusion(self, t):
+        return torch.sqrt(self.beta(t))
+
+
+@dataclass(frozen=True)
+class SubVP(VPLinear):
+    """sub-VP SDE (Song et al. eq. 12): alpha as VP-linear, sigma = 1 - alpha^2, g^2 = beta (1 - alpha^4)."""
+
+    name: ClassVar[str] = "subvp"
+    label: ClassVar[str] = "sub-VP"
+
+    def std(self, t):
+        return -torch.expm1(-self._int_beta(t))
+
+    def diffusion(self, t):
+        return torch.sqrt(self.beta(t) * -torch.expm1(-2 * self._int_beta(t)))
+
+
+@dataclass(frozen=True)
+class VE(SDE):
+    """VE SDE with geometric noise (SMLD/NCSN; Song et al. eq. 9): alpha = 1, sigma^2 = s_min^2 ((s_max/s_min)^(2t) - 1)."""
+
+    sigma_min: float = 0.01
+    sigma_max: float = 10.0
+    name: ClassVar[str] = "ve"
+    label: ClassVar[str] = "VE, geometric σ (SMLD)"
+
+    @property
+    def log_ratio(self) -> float:
+        return math.log(self.sigma_max / self.sigma_min)
+
+    def mean_coef(self, t):
+        return torch.ones_like(t)
+
+    def std(self, t):
+        return self.sigma_min * torch.sqrt(torch.expm1(2 * self.log_ratio * t))
+
+    def drift_coef(self, t):
+        return torch.zeros_like(t)
+
+    def diffusion(self, t):
+        return self.sigma_min * torch.exp(self.log_ratio * t) * math.sqrt(2 * self.log_ratio)
+
+
+PROCESSES: dict[str, type[SDE]] = {cls.name: cls for cls in (VPLinear, VPCosine, SubVP, VE)}
+
+
+def get_sde(name: str) -> SDE:
+    """The forward process of that name with default parameters; unknown names fail with the choices."""
+    if name not in PROCESSES:
+        raise ValueError(f"unknown process {name!r}; expected one of {sorted(PROCESSES)}")
+    return PROCESSES[name]()

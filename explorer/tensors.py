@@ -1,0 +1,25 @@
+"""Small tensor helpers shared by the backend: rank-broadcasting and device choice."""
+from __future__ import annotations
+
+import torch
+
+
+def append_dims(v: torch.Tensor, ndim: int) -> torch.Tensor:
+    """Append trailing singleton dims so v [N] (or []) broadcasts against x of rank ndim."""
+    v = torch.as_tensor(v)
+    if v.ndim > ndim:
+        raise ValueError(f"cannot broadcast a rank-{v.ndim} tensor to rank {ndim}")
+    return v.reshape(v.shape + (1,) * (ndim - v.ndim))
+
+
+def default_device() -> torch.device:
+    """CUDA when torch sees one, else the CPU; nothing else assumes a GPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def as_time(t, x: torch.Tensor) -> torch.Tensor:
+    """A time t (float, [] or [N]) as a float tensor [N] on x's device and dtype."""
+    t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
+    if t.ndim == 0:
+        t = t.expand(x.shape[0])
+    return t
