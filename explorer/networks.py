@@ -1,0 +1,196 @@
+"""Small MLP score networks for 1D/2D data, their configuration, EMA of weights, and the network -> ScoreFn wrapper.
+
+A network reads (x_t [N, D], t [N], y [N] or None) and predicts one of (Luo §2.7, eqs. 133-151):
+  "eps"    eps_hat(x_t, t)    the noise in x_t = alpha x_0 + sigma eps          (DDPM),
+  "x0"     x0_hat(x_t, t)     the clean data, E[x_0 | x_t]                        (Luo eq. 99),
+  "score"  score(x_t, t)      grad log p_t(x_t) = -E[eps | x_t] / sigma           (Song et al.).
+All three become a score through explorer.scores (the only place the conversions live).
+
+Inputs: x_t is scaled by c_in(t) = 1 / sqrt(alpha^2 sigma_data^2 + sigma^2) so the network sees unit-variance
+inputs under every process (EDM's c_in; matters for VE, where sigma reaches 10), and t enters through a
+sinusoidal embedding of 1000 t (DDPM/Transformer: sin and cos of 1000 t at geometric frequencies 1 .. 1e-4).
+A class label y in {0..C-1} enters through an embedding with one extra "no label" token y = C
+(classifier-free guidance, Ho & Salimans 2022); y=None means "no label".
+"""
+from __future__ import annotations
+
+import copy
+import dataclasses
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from . import scores as conv
+from .sde import PROCESSES, SDE
+from .tensors import append_dims, as_time
+
+Tensor = torch.Tensor
+PARAMETERISATIONS = ("eps", "x0", "score")
+
+
+@dataclass(frozen=True)
+class ScoreNetConfig:
+    """Everything needed to rebuild a score network: sizes, what it predicts, and the process/data it was made for."""
+
+    dim: int = 2
+    width: int = 128
+    depth: int = 3
+    num_classes: int = 0                  # 0: unconditional; C > 0: labels 0..C-1 plus the "no label" token C
+    parameterisation: str = "eps"         # one of PARAMETERISATIONS
+    process: str = "vp_linear"            # a name in explorer.sde.PROCESSES
+    process_params: tuple = ()            # non-default fields of that process, as (name, value) pairs
+    dataset: str = ""                     # informational: the dataset it was trained on
+    data_std: float = 1.0                 # sigma_data in c_in(t); built-in datasets are standardised to 1
+    time_features: int = 16               # the time embedding has 2 * time_features entries
+
+    def __post_init__(self):
+        if self.parameterisation not in PARAMETERISATIONS:
+            raise ValueError(f"unknown parameterisation {self.parameterisation!r}; expected one of {list(PARAMETERISATIONS)}")
+        if self.process not in PROCESSES:
+            raise ValueError(f"unknown process {self.process!r}; expected one of {sorted(PROCESSES)}")
+        for name, lo in (("dim", 1), ("width", 1), ("depth", 1), ("num_classes", 0), ("time_features", 1)):
+            v = getattr(self, name)
+            if not isinstance(v, int) or isinstance(v, bool) or v < lo:
+                raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+        if not (math.isfinite(self.data_std) and self.data_std > 0):
+            raise ValueError(f"data_std must be positive and finite, got {self.data_std!r}")
+        object.__setattr__(self, "process_params", tuple((str(k), float(v)) for k, v in self.process_params))
+
+    @staticmethod
+    def for_data(dataset, sde: SDE, *, conditional: bool = True, **overrides) -> "ScoreNetConfig":
+        """The config matching a dataset (dim, classes, name) and a process (name and non-default parameters)."""
+        num_classes = dataset.num_classes if conditional and dataset.num_classes > 1 else 0
+        return ScoreNetConfig(**{"dim": dataset.dim, "num_classes": num_classes, "dataset": dataset.name,
+                                 **process_fields(sde), **overrides})
+
+    def make_sde(self) -> SDE:
+        """The forward process this network was trained under."""
+        return PROCESSES[self.process](**dict(self.process_params))
+
+    def to_dict(self) -> dict[str, Any]:
+        d = dataclasses.asdict(self)
+        d["process_params"] = dict(self.process_params)
+        return d
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> "ScoreNetConfig":
+        """Inverse of to_dict; unknown keys fail with the valid ones."""
+        known = {f.name for f in dataclasses.fields(ScoreNetConfig)}
+        extra = set(d) - known
+        if extra:
+            raise ValueError(f"unknown config keys {sorted(extra)}; expected some of {sorted(known)}")
+        d = dict(d)
+        d["process_params"] = tuple(dict(d.get("process_params", {})).items())
+        return ScoreNetConfig(**d)
+
+
+def process_fields(sde: SDE) -> dict[str, Any]:
+    """{"process": name, "process_params": non-default dataclass fields} of a forward process."""
+    default = type(sde)()
+    params = tuple((f.name, getattr(sde, f.name)) for f in dataclasses.fields(sde)
+                   if getattr(sde, f.name) != getattr(default, f.name))
+    return {"process": sde.name, "process_params": params}
+
+
+def time_embedding(t: Tensor, n_features: int) -> Tensor:
+    """[sin(1000 t w_k), cos(1000 t w_k)], w_k = 10^(-4 k / (K-1)); t [N] -> [N, 2K]."""
+    k = torch.arange(n_features, device=t.device, dtype=t.dtype)
+    w = torch.exp(-math.log(1e4) * k / max(n_features - 1, 1))
+    arg = 1000.0 * t[:, None] * w[None]
+    return torch.cat([torch.sin(arg), torch.cos(arg)], dim=1)
+
+
+class ScoreNet(nn.Module):
+    """MLP: h = W_x c_in x + MLP(emb(t)) + E[y];  depth residual blocks h += W SiLU(h);  out = W_o SiLU(h); [N, D] -> [N, D]."""
+
+    def __init__(self, config: ScoreNetConfig):
+        super().__init__()
+        self.config = config
+        self.sde = config.make_sde()
+        w = config.width
+        self.in_x = nn.Linear(config.dim, w)
+        self.in_t = nn.Sequential(nn.Linear(2 * config.time_features, w), nn.SiLU(), nn.Linear(w, w))
+        self.label = nn.Embedding(config.num_classes + 1, w) if config.num_classes > 0 else None
+        self.blocks = nn.ModuleList(nn.Sequential(nn.SiLU(), nn.Linear(w, w)) for _ in range(config.depth))
+        self.out = nn.Sequential(nn.SiLU(), nn.Linear(w, config.dim))
+
+    @property
+    def null_label(self) -> int:
+        """The "no label" token index C (unconditional branch for classifier-free guidance)."""
+        return self.config.num_classes
+
+    def forward(self, x: Tensor, t: Tensor, y: Tensor | None = None) -> Tensor:
+        """Raw prediction (eps_hat, x0_hat or score, per config.parameterisation); x [N, D], t [N] or [], y [N] or None."""
+        t = as_time(t, x)
+        a, s = self.sde.mean_coef(t), self.sde.std(t)
+        c_in = torch.rsqrt((a * self.config.data_std) ** 2 + s ** 2)
+        h = self.in_x(append_dims(c_in, x.ndim) * x) + self.in_t(time_embedding(t, self.config.time_features))
+        if self.label is not None:
+            if y is None:
+                y = torch.full((x.shape[0],), self.null_label, dtype=torch.long, device=x.device)
+            h = h + self.label(y)
+        for block in self.blocks:
+            h = h + block(h)
+        return self.out(h)
+
+
+def raw_to_score(raw: Tensor, x: Tensor, t: Tensor, sde: SDE, parameterisation: str) -> Tensor:
+    """score from a raw network output: -eps_hat / sigma, -(x - alpha x0_hat) / sigma^2, or the output itself."""
+    if parameterisation == "eps":
+        return conv.eps_to_score(raw, x, t, sde)
+    if parameterisation == "x0":
+        return conv.x0_to_score(raw, x, t, sde)
+    if parameterisation == "score":
+        return raw
+    raise ValueError(f"unknown parameterisation {parameterisation!r}; expected one of {list(PARAMETERISATIONS)}")
+
+
+def network_score(net: ScoreNet, y: Tensor | int | None = None, *, guidance: float = 0.0, sde: SDE | None = None):
+    """ScoreFn (x, t) -> s_theta(x, t [, y]); with guidance w: (1 + w) s(x, t, y) - w s(x, t) (classifier-free, Ho & Salimans eq. 6)."""
+    sde = net.sde if sde is None else sde
+    param = net.config.parameterisation
+    if y is not None and net.config.num_classes == 0:
+        raise ValueError("this network is unconditional: it takes no label y")
+    if guidance != 0.0 and y is None:
+        raise ValueError("classifier-free guidance needs a label y")
+
+    def score_fn(x: Tensor, t) -> Tensor:
+        t = as_time(t, x)
+        x_in = x.to(next(net.parameters()).dtype)
+        labels = None
+        if y is not None:
+            labels = torch.as_tensor(y, dtype=torch.long, device=x.device).expand(x.shape[0]).clone()
+            bad = (labels < 0) | (labels >= net.config.num_classes)
+            if bad.any():
+                raise ValueError(f"labels must be in [0, {net.config.num_classes - 1}]")
+        s = raw_to_score(net(x_in, t.to(x_in.dtype), labels), x_in, t.to(x_in.dtype), sde, param)
+        if guidance != 0.0:
+            s_uncond = raw_to_score(net(x_in, t.to(x_in.dtype), None), x_in, t.to(x_in.dtype), sde, param)
+            s = (1.0 + guidance) * s - guidance * s_uncond
+        return s.to(x.dtype)
+
+    return score_fn
+
+
+class EMA:
+    """Exponential moving average of weights, theta_ema <- d theta_ema + (1 - d) theta, d_n = min(decay, (1 + n) / (10 + n))."""
+
+    def __init__(self, net: nn.Module, decay: float = 0.999):
+        if not 0.0 <= decay < 1.0:
+            raise ValueError(f"EMA decay must be in [0, 1), got {decay}")
+        self.decay = decay
+        self.n_updates = 0
+        self.net = copy.deepcopy(net).requires_grad_(False).eval()
+
+    @torch.no_grad()
+    def update(self, net: nn.Module) -> None:
+        """One EMA step towards the current weights of net (same architecture)."""
+        self.n_updates += 1
+        d = min(self.decay, (1 + self.n_updates) / (10 + self.n_updates))
+        ema = list(self.net.parameters())
+        torch._foreach_lerp_(ema, [p.detach() for p in net.parameters()], 1.0 - d)
+        for b_ema, b in zip(self.net.buffers(), net.buffers()):
+            b_ema.copy_(b)
