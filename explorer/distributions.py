@@ -33,6 +33,7 @@ class Dataset:
     shape: ShapeSampler | None = field(default=None, repr=False)
     shift: Tensor | None = None     # shapes only: standardisation x -> (x - shift) / scale
     scale: float = 1.0
+    empirical: GaussianMixture | None = None   # point sets (explorer.custom_data): (1/M) sum_i N(x_i, h^2 I), bootstrap-sampled
 
     @property
     def is_mixture(self) -> bool:
@@ -46,6 +47,8 @@ class Dataset:
         """(x [n, D], y [n]) fresh samples; the generator is the only randomness."""
         if self.mixture is not None:
             return self.mixture.sample(n, generator=generator, device=device, dtype=dtype)
+        if self.empirical is not None:
+            return self.empirical.sample(n, generator=generator, device=device, dtype=dtype)
         g = generator if generator is not None else torch.Generator().manual_seed(torch.seed() % 2 ** 63)
         x, y = self.shape(n, g)
         x = (x - self.shift) / self.scale
@@ -55,6 +58,8 @@ class Dataset:
         """The distribution whose score is exact: the mixture itself, or the empirical one of a fixed reference set."""
         if self.mixture is not None:
             return self.mixture
+        if self.empirical is not None:
+            return self.empirical
         if not 1 <= n_reference <= MAX_REFERENCE:
             raise ValueError(f"reference set size must be in [1, {MAX_REFERENCE}], got {n_reference}")
         return _reference(self.name, n_reference, seed)

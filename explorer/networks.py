@@ -104,7 +104,7 @@ def time_embedding(t: Tensor, n_features: int) -> Tensor:
 
 
 class ScoreNet(nn.Module):
-    """MLP: h = W_x c_in x + MLP(emb(t)) + E[y];  depth residual blocks h += W SiLU(h);  out = W_o SiLU(h); [N, D] -> [N, D]."""
+    """MLP: h = W_x c_in x + W_t emb(t) + E[y];  depth residual blocks h += W SiLU(h);  out = W_o SiLU(h); [N, D] -> [N, D]."""
 
     def __init__(self, config: ScoreNetConfig):
         super().__init__()
@@ -112,7 +112,7 @@ class ScoreNet(nn.Module):
         self.sde = config.make_sde()
         w = config.width
         self.in_x = nn.Linear(config.dim, w)
-        self.in_t = nn.Sequential(nn.Linear(2 * config.time_features, w), nn.SiLU(), nn.Linear(w, w))
+        self.in_t = nn.Linear(2 * config.time_features, w)
         self.label = nn.Embedding(config.num_classes + 1, w) if config.num_classes > 0 else None
         self.blocks = nn.ModuleList(nn.Sequential(nn.SiLU(), nn.Linear(w, w)) for _ in range(config.depth))
         self.out = nn.Sequential(nn.SiLU(), nn.Linear(w, config.dim))

@@ -73,6 +73,12 @@ class SDE:
         a, s = append_dims(self.mean_coef(t), x0.ndim), append_dims(self.std(t), x0.ndim)
         return a * x0 + s * eps, eps
 
+    def transition(self, s: Tensor, t: Tensor):
+        """x_t | x_s ~ N(alpha_{t|s} x_s, sigma_{t|s}^2 I), s < t: alpha_{t|s} = alpha_t / alpha_s, sigma_{t|s}^2 = sigma_t^2 - alpha_{t|s}^2 sigma_s^2 (Luo eq. 93)."""
+        a_ts = self.mean_coef(t) / self.mean_coef(s)
+        var_ts = self.std(t) ** 2 - a_ts ** 2 * self.std(s) ** 2
+        return a_ts, torch.sqrt(var_ts.clamp_min(0.0))
+
     def prior_std(self) -> float:
         """Std of the prior N(0, sigma(T)^2 I) that samplers start from."""
         return float(self.std(torch.tensor(self.T, dtype=torch.float64)))

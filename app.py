@@ -1,0 +1,45 @@
+"""Diffusion Explorer: the Gradio app. `python app.py` serves it on http://127.0.0.1:7860."""
+from __future__ import annotations
+
+import os
+
+import gradio as gr
+
+from explorer.ui.common import build_setup
+from explorer.ui.forward_tab import build_forward_tab
+from explorer.ui.score_tab import build_score_tab
+from explorer.viz.animation import PLOTLY_JS_DIR
+
+CSS = """
+.gradio-container {max-width: 1400px !important}
+footer {display: none !important}
+"""
+
+INTRO = """# Diffusion Explorer
+Pick a data distribution and a forward process, then watch data turn into noise, see the score that turns it back,
+and compare samplers — exact mathematics next to what a network learns."""
+
+
+def build_demo() -> gr.Blocks:
+    """The whole app; every user's state lives in gr.State, nothing global is written."""
+    gr.set_static_paths([str(PLOTLY_JS_DIR)])
+    with gr.Blocks(title="Diffusion Explorer") as demo:
+        gr.Markdown(INTRO)
+        setup = build_setup()
+        load_events = []
+        with gr.Tabs():
+            with gr.Tab("Forward process", id="forward"):
+                load_events += build_forward_tab(setup)
+            with gr.Tab("Score field", id="score"):
+                load_events += build_score_tab(setup)
+        for fn, inputs, outputs in load_events:
+            demo.load(fn, inputs, outputs, api_visibility="private")
+    demo.queue(default_concurrency_limit=4, max_size=64)
+    return demo
+
+
+LAUNCH_KWARGS = dict(css=CSS, theme=gr.themes.Soft(), show_error=True)
+
+if __name__ == "__main__":
+    build_demo().launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **LAUNCH_KWARGS)

@@ -1,0 +1,94 @@
+"""Sampler speed on the CPU: exact-score targets, and per-NFE overhead with an MLP score.
+
+Run: python benchmarks/bench_samplers.py   (prints a table; figures go to benchmarks/RESULTS_samplers.md by hand)
+
+1. ring8, VP-linear, exact mixture score, 2,000 particles: PF-ODE Heun at 50 steps (target < 0.3 s) and
+   DDPM at 1,000 steps (target < 2 s); best of 3 runs.
+2. Overhead: a 3-layer, 128-wide SiLU MLP with random weights as the score. For each sampler at its default
+   settings: (wall time / NFE) / (time of one bare MLP evaluation on the same 2,000 particles); target < 1.5x.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from explorer.distributions import get_dataset  # noqa: E402
+from explorer.samplers import SAMPLERS, sample  # noqa: E402
+from explorer.scores import exact_score  # noqa: E402
+from explorer.sde import get_sde  # noqa: E402
+
+N = 2000
+
+
+class TinyMLP(nn.Module):
+    """score(x, t) = MLP([x, t]); 3 hidden layers of 128 with SiLU; random weights."""
+
+    def __init__(self, dim: int = 2, width: int = 128):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(dim + 1, width), nn.SiLU(), nn.Linear(width, width), nn.SiLU(),
+                                 nn.Linear(width, width), nn.SiLU(), nn.Linear(width, dim))
+
+    def forward(self, x, t):
+        return self.net(torch.cat([x, t[:, None]], dim=1))
+
+
+def best_of(fn, repeats: int = 3) -> tuple[float, object]:
+    """(min wall time over repeats, last result)."""
+    best, out = float("inf"), None
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        out = fn()
+        best = min(best, time.perf_counter() - t0)
+    return best, out
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (f"{cpu}; nproc {os.cpu_count()}; torch {torch.__version__} ({torch.get_num_threads()} threads); "
+            f"python {platform.python_version()}; load average {load:.2f} at start")
+
+
+def main() -> None:
+    torch.manual_seed(0)
+    print(machine())
+    ds, sde = get_dataset("ring8"), get_sde("vp_linear")
+    x_init = sde.prior_sample((N, 2), generator=torch.Generator().manual_seed(0))
+
+    print("\n## Exact mixture score (ring8, vp_linear, 2,000 particles), best of 3")
+    print(f"{'sampler':<22}{'steps':>6}{'NFE':>6}{'wall s':>9}{'target s':>10}  ok")
+    score = exact_score(ds, sde)
+    for name, steps, target in (("pf_heun", 50, 0.3), ("ddpm", 1000, 2.0)):
+        wall, res = best_of(lambda: sample(name, score, sde, x_init, n_steps=steps, generator=torch.Generator().manual_seed(1)))
+        print(f"{name:<22}{steps:>6}{res.nfe:>6}{wall:>9.3f}{target:>10.1f}  {'yes' if wall < target else 'NO'}")
+
+    print("\n## Overhead with a 3x128 SiLU MLP score (random weights), 2,000 particles, default settings")
+    net = TinyMLP().eval()
+
+    @torch.no_grad()
+    def mlp_score(x, t):
+        return net(x, t)
+
+    t_probe = torch.full((N,), 0.5)
+    for _ in range(20):
+        mlp_score(x_init, t_probe)
+    bare = min(best_of(lambda: [mlp_score(x_init, t_probe) for _ in range(50)], 5)[0] / 50 for _ in range(2))
+    print(f"bare evaluation: {bare * 1e3:.3f} ms")
+    print(f"{'sampler':<22}{'steps':>6}{'NFE':>7}{'wall s':>9}{'ms/NFE':>9}{'ratio':>7}  ok (< 1.5x)")
+    for name, spec in SAMPLERS.items():
+        wall, res = best_of(lambda: sample(name, mlp_score, sde, x_init, generator=torch.Generator().manual_seed(1)), 2)
+        per = wall / res.nfe
+        print(f"{name:<22}{spec.default_steps:>6}{res.nfe:>7}{wall:>9.3f}{per * 1e3:>9.3f}{per / bare:>7.2f}  "
+              f"{'yes' if per / bare < 1.5 else 'NO'}")
+
+
+if __name__ == "__main__":
+    main()

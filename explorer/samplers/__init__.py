@@ -1,0 +1,89 @@
+"""The samplers, one function each, in an explicit registry; `sample` builds the time grid and checks the options.
+
+    from explorer.samplers import sample
+    res = sample("pf_heun", score_fn, sde, sde.prior_sample((2000, 2), generator=g), n_steps=50, generator=g)
+    res.x [N, D], res.trajectory [S+1, N, D], res.ts [S+1], res.nfe
+"""
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from ..scores import ScoreFn
+from ..sde import SDE
+from .base import (MAX_STEPS, SPACINGS, Callback, SampleResult, SamplerDiverged, check_steps, t_of_sigma,
+                   time_grid)
+from .ddpm import ddim, ddpm
+from .langevin import annealed_langevin, langevin
+from .ode import dpm_solver_pp_2m, pf_euler, pf_heun, pf_rk45
+from .reverse_sde import pc, reverse_sde
+
+Tensor = torch.Tensor
+
+
+@dataclass(frozen=True)
+class SamplerSpec:
+    """A registry entry: the function, its default number of grid steps, whether it draws noise, whether the grid sets its steps."""
+
+    name: str
+    label: str
+    fn: Callable[..., SampleResult]
+    default_steps: int
+    stochastic: bool
+    uses_grid: bool = True          # False: the grid only sets the number of steps / output frames (Langevin, RK45)
+    spacing: str = "uniform"        # the default time grid (see base.time_grid)
+
+    @property
+    def options(self) -> dict[str, object]:
+        """The sampler's keyword options and their defaults (beyond generator and callback)."""
+        params = inspect.signature(self.fn).parameters.values()
+        return {p.name: p.default for p in params
+                if p.kind is p.KEYWORD_ONLY and p.name not in ("generator", "callback")}
+
+
+SAMPLERS: dict[str, SamplerSpec] = {
+    "langevin": SamplerSpec("langevin", "Langevin dynamics (one noise level)", langevin, 1000, True, uses_grid=False),
+    "annealed_langevin": SamplerSpec("annealed_langevin", "Annealed Langevin (SMLD)", annealed_langevin, 100, True,
+                                     spacing="log_sigma"),
+    "reverse_sde": SamplerSpec("reverse_sde", "Reverse SDE (Euler–Maruyama)", reverse_sde, 1000, True),
+    "pc": SamplerSpec("pc", "Predictor–corrector", pc, 500, True),
+    "ddpm": SamplerSpec("ddpm", "DDPM (ancestral)", ddpm, 1000, True),
+    "ddim": SamplerSpec("ddim", "DDIM", ddim, 100, True),
+    "pf_euler": SamplerSpec("pf_euler", "PF-ODE, Euler", pf_euler, 500, False),
+    "pf_heun": SamplerSpec("pf_heun", "PF-ODE, Heun", pf_heun, 50, False),
+    "dpm_solver_pp_2m": SamplerSpec("dpm_solver_pp_2m", "DPM-Solver++(2M)", dpm_solver_pp_2m, 25, False, spacing="log_snr"),
+    "pf_rk45": SamplerSpec("pf_rk45", "PF-ODE, adaptive RK45", pf_rk45, 100, False, uses_grid=False),
+}
+
+
+def get_sampler(name: str) -> SamplerSpec:
+    """The registry entry of that name; unknown names fail with the choices."""
+    if name not in SAMPLERS:
+        raise ValueError(f"unknown sampler {name!r}; expected one of {list(SAMPLERS)}")
+    return SAMPLERS[name]
+
+
+def sample(name: str, score_fn: ScoreFn, sde: SDE, x_init: Tensor, *, n_steps: int | None = None,
+           generator: torch.Generator | None = None, callback: Callback | None = None, spacing: str | None = None,
+           **opts) -> SampleResult:
+    """Run sampler `name` from x_init [N, ...] on a grid of n_steps (default: the sampler's) with checked options."""
+    spec = get_sampler(name)
+    n_steps = spec.default_steps if n_steps is None else check_steps(n_steps)
+    unknown = sorted(set(opts) - set(spec.options))
+    if unknown:
+        raise ValueError(f"unknown option(s) {unknown} for sampler {name!r}; expected some of {sorted(spec.options)}")
+    if not isinstance(x_init, Tensor):
+        raise ValueError("x_init must be a torch tensor [N, ...]")
+    ts = time_grid(sde, n_steps, spacing=spec.spacing if spacing is None else spacing, dtype=torch.float64)
+    return spec.fn(score_fn, sde, x_init, ts, generator=generator, callback=callback, **opts)
+
+
+__all__ = [
+    "MAX_STEPS", "SAMPLERS", "SPACINGS", "Callback", "SampleResult", "SamplerDiverged", "SamplerSpec", "get_sampler",
+    "sample", "t_of_sigma", "time_grid",
+    "langevin", "annealed_langevin", "reverse_sde", "pc", "ddpm", "ddim", "pf_euler", "pf_heun", "dpm_solver_pp_2m",
+    "pf_rk45",
+]

@@ -1,0 +1,195 @@
+"""Training loop for the score networks (pure: no I/O; progress goes through a callback), and checkpoints on disk.
+
+    model = train(ScoreNetConfig.for_data(ds, sde), ds, sde, steps=4000, seed=0, callback=report)
+
+Each step draws a fresh batch x_0 ~ p_data from dataset.sample with a seeded torch.Generator and takes an Adam
+step on the DSM loss (explorer.losses). The learning rate warms up linearly, then decays by a cosine to 0;
+an EMA of the weights is what samplers use.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from .losses import dsm_loss
+from .networks import EMA, ScoreNet, ScoreNetConfig, network_score, process_fields
+from .sde import SDE
+from .tensors import default_device
+
+Tensor = torch.Tensor
+
+DEFAULTS = dict(steps=4000, lr=3e-3, batch_size=1024, ema_decay=0.995, p_uncond=0.1, warmup=100)
+CONFIG_FILE, WEIGHTS_FILE = "config.json", "weights.pt"
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the message names the step and suggests a smaller learning rate."""
+
+
+@dataclass(eq=False)
+class TrainedModel:
+    """A trained score network: its config, the EMA network used for sampling, and how it was trained."""
+
+    config: ScoreNetConfig
+    net: ScoreNet                                        # EMA weights, eval mode, requires_grad False
+    info: dict = field(default_factory=dict)             # steps, lr, batch_size, seed, ... (JSON-able)
+    losses: list[float] = field(default_factory=list)    # mean loss per reporting interval
+
+    @property
+    def sde(self) -> SDE:
+        return self.net.sde
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.net.parameters()).device
+
+    def score_fn(self, y: Tensor | int | None = None, *, guidance: float = 0.0):
+        """ScoreFn (x, t) -> score of this model, unconditional (y=None), conditional, or guided (see network_score)."""
+        return network_score(self.net, y, guidance=guidance)
+
+    def copy(self) -> "TrainedModel":
+        """An independent copy (the callback's model keeps changing while training runs)."""
+        return TrainedModel(self.config, copy.deepcopy(self.net), dict(self.info), list(self.losses))
+
+    def to(self, device) -> "TrainedModel":
+        """The same model on another device (a copy if the device differs)."""
+        if torch.device(device) == self.device:
+            return self
+        return TrainedModel(self.config, copy.deepcopy(self.net).to(device), dict(self.info), list(self.losses))
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What the callback receives every `report_every` steps: step of steps, mean loss since the last report, the EMA model."""
+
+    step: int
+    steps: int
+    loss: float
+    model: TrainedModel      # live EMA model: valid during the callback; .copy() it to keep it
+    elapsed_s: float
+
+
+Callback = Callable[[Progress], "bool | None"]    # return False to stop training early
+
+
+def build_net(config: ScoreNetConfig, seed: int) -> ScoreNet:
+    """A freshly initialised network; the initial weights depend on the seed only (global RNG untouched)."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return ScoreNet(config)
+
+
+def lr_at(step: int, steps: int, lr: float, warmup: int) -> float:
+    """Linear warm-up over `warmup` steps, then cosine decay to 0 at `steps`."""
+    if step < warmup:
+        return lr * (step + 1) / warmup
+    return 0.5 * lr * (1 + math.cos(math.pi * (step - warmup) / max(steps - warmup, 1)))
+
+
+def train(config: ScoreNetConfig, dataset, sde: SDE, *, steps: int = DEFAULTS["steps"], lr: float = DEFAULTS["lr"],
+          batch_size: int = DEFAULTS["batch_size"], seed: int = 0, callback: Callback | None = None,
+          report_every: int = 100, device=None, ema_decay: float = DEFAULTS["ema_decay"],
+          p_uncond: float = DEFAULTS["p_uncond"], warmup: int = DEFAULTS["warmup"]) -> TrainedModel:
+    """Minimise the DSM loss of explorer.losses with Adam; deterministic given seed; returns the EMA model.
+
+    callback(Progress) runs every report_every steps and at the end; returning False stops training (the model
+    so far is returned). A NaN/inf loss raises TrainingDiverged (the caller keeps its previous model).
+    """
+    _check_args(config, dataset, sde, steps=steps, lr=lr, batch_size=batch_size, report_every=report_every,
+                ema_decay=ema_decay, p_uncond=p_uncond, warmup=warmup)
+    device = torch.device(device) if device is not None else default_device()
+    net = build_net(config, seed).to(device).train()
+    sde = net.sde
+    ema = EMA(net, ema_decay)
+    opt = torch.optim.Adam(net.parameters(), lr=lr, fused=device.type in ("cpu", "cuda"))
+    g = torch.Generator().manual_seed(seed)
+    conditional = config.num_classes > 0
+    info = dict(steps=0, lr=lr, batch_size=batch_size, seed=seed, ema_decay=ema_decay, warmup=warmup,
+                p_uncond=p_uncond if conditional else 0.0, dataset=dataset.name)
+    model = TrainedModel(config, ema.net, info, [])
+    t0, running, n_running = time.perf_counter(), 0.0, 0
+    for step in range(steps):
+        x0, y = dataset.sample(batch_size, generator=g)
+        x0, y = x0.to(device), (y.to(device) if conditional else None)
+        for group in opt.param_groups:
+            group["lr"] = lr_at(step, steps, lr, warmup)
+        loss = dsm_loss(net, x0, y, sde=sde, p_uncond=p_uncond, generator=g)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        ema.update(net)
+        value = loss.item()
+        if not math.isfinite(value):
+            raise TrainingDiverged(f"the loss became {value} at step {step + 1} (learning rate {lr:g}); "
+                                   "try a smaller learning rate")
+        running, n_running = running + value, n_running + 1
+        done = step + 1
+        if done % report_every == 0 or done == steps:
+            model.losses.append(running / n_running)
+            info["steps"] = done
+            progress = Progress(done, steps, running / n_running, model, time.perf_counter() - t0)
+            running, n_running = 0.0, 0
+            if callback is not None and callback(progress) is False:
+                break
+    info["steps"] = done if steps else 0
+    return model
+
+
+def _check_args(config, dataset, sde, *, steps, lr, batch_size, report_every, ema_decay, p_uncond, warmup):
+    """Fail loudly, naming the bad value, before any work is done."""
+    if config.dim != dataset.dim:
+        raise ValueError(f"config.dim = {config.dim} but dataset {dataset.name!r} is {dataset.dim}D")
+    if config.num_classes not in (0, dataset.num_classes):
+        raise ValueError(f"config.num_classes = {config.num_classes} but dataset {dataset.name!r} has "
+                         f"{dataset.num_classes} classes (use 0 for an unconditional model)")
+    fields = process_fields(sde)
+    if (config.process, config.process_params) != (fields["process"], fields["process_params"]):
+        raise ValueError(f"config is for process {config.process!r} {dict(config.process_params)} but the sde is "
+                         f"{fields['process']!r} {dict(fields['process_params'])}; use ScoreNetConfig.for_data(dataset, sde)")
+    checks = [("steps", steps, 1, 1_000_000), ("batch_size", batch_size, 1, 1_000_000),
+              ("report_every", report_every, 1, 1_000_000), ("warmup", warmup, 0, 1_000_000)]
+    for name, v, lo, hi in checks:
+        if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+            raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {v!r}")
+    for name, v, lo, hi in (("lr", lr, 0.0, 10.0), ("ema_decay", ema_decay, 0.0, 1.0), ("p_uncond", p_uncond, 0.0, 1.0)):
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and lo <= v <= hi) or (name == "lr" and v <= 0):
+            raise ValueError(f"{name} must be a finite number in {'(' if name == 'lr' else '['}{lo}, {hi}], got {v!r}")
+    if ema_decay >= 1.0:
+        raise ValueError(f"ema_decay must be < 1, got {ema_decay}")
+
+
+# --- checkpoints ----------------------------------------------------------------------------------
+def save_checkpoint(model: TrainedModel, folder, *, half: bool = False) -> Path:
+    """Write folder/config.json ({"config", "training"}) and folder/weights.pt (EMA state dict, float32 or float16)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
+             for k, v in model.net.state_dict().items()}
+    meta = {"format": 1, "config": model.config.to_dict(), "training": model.info,
+            "losses": [round(v, 6) for v in model.losses]}
+    (folder / CONFIG_FILE).write_text(json.dumps(meta, indent=1) + "\n")
+    torch.save(state, folder / WEIGHTS_FILE)
+    return folder
+
+
+def load_checkpoint(folder, *, device=None) -> TrainedModel:
+    """Read a checkpoint written by save_checkpoint (torch.load with weights_only=True); returns an eval-mode model."""
+    folder = Path(folder)
+    for f in (CONFIG_FILE, WEIGHTS_FILE):
+        if not (folder / f).is_file():
+            raise FileNotFoundError(f"no {f} in {folder}")
+    meta = json.loads((folder / CONFIG_FILE).read_text())
+    config = ScoreNetConfig.from_dict(meta["config"])
+    state = torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True)
+    net = build_net(config, 0)
+    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    device = torch.device(device) if device is not None else default_device()
+    net = net.to(device).requires_grad_(False).eval()
+    return TrainedModel(config, net, dict(meta.get("training", {})), list(meta.get("losses", [])))

@@ -1,0 +1,163 @@
+"""What every tab shares: server-side input checks, user-facing errors, the dataset/process controls."""
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import gradio as gr
+import torch
+
+from ..distributions import DATASETS, Dataset, custom_1d, get_dataset
+from ..sde import PROCESSES, SDE, get_sde
+from ..viz.animation import PLOTLY_JS
+
+log = logging.getLogger("explorer.ui")
+
+CUSTOM_1D = "custom_1d"
+DATASET_CHOICES = [(d.label, name) for name, d in DATASETS.items()] + [("1D: custom mixture (set below)", CUSTOM_1D)]
+PROCESS_CHOICES = [(cls.label, name) for name, cls in PROCESSES.items()]
+DEFAULT_DATASET = "ring8"
+DEFAULT_PROCESS = "vp_linear"
+MAX_SEED = 2 ** 31 - 1
+
+
+def plotly_src() -> str:
+    """URL under which Gradio serves the installed plotly.min.js (see gr.set_static_paths in app.py)."""
+    return f"/gradio_api/file={PLOTLY_JS}"
+
+
+# --- input checks: every value is checked here, whatever the widget allowed ------------------------
+def number(value, name: str, lo: float, hi: float, *, integer: bool = False) -> float | int:
+    """A finite number in [lo, hi], else a clear gr.Error naming the field and the range."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise gr.Error(f"{name} must be a number, got {value!r}.") from None
+    if not math.isfinite(v):
+        raise gr.Error(f"{name} must be a finite number, got {value!r}.")
+    if v < lo or v > hi:
+        raise gr.Error(f"{name} must be between {lo:g} and {hi:g}, got {v:g}.")
+    if integer:
+        if v != int(v):
+            raise gr.Error(f"{name} must be a whole number, got {v:g}.")
+        return int(v)
+    return v
+
+
+def seed_generator(seed) -> torch.Generator:
+    """A CPU generator from a checked seed in [0, 2^31 - 1]."""
+    return torch.Generator().manual_seed(number(seed, "Seed", 0, MAX_SEED, integer=True))
+
+
+def parse_floats(text, name: str, *, max_count: int = 10) -> list[float]:
+    """'a, b, c' -> floats; clear errors for empty, non-numeric, non-finite or too many values."""
+    if not isinstance(text, str) or not text.strip():
+        raise gr.Error(f"{name}: give comma-separated numbers, e.g. '-1, 1'.")
+    parts = [p for p in text.replace(";", ",").split(",") if p.strip()]
+    if len(parts) > max_count:
+        raise gr.Error(f"{name}: at most {max_count} values, got {len(parts)}.")
+    out = []
+    for p in parts:
+        try:
+            v = float(p)
+        except ValueError:
+            raise gr.Error(f"{name}: {p.strip()!r} is not a number.") from None
+        if not math.isfinite(v) or abs(v) > 1e3:
+            raise gr.Error(f"{name}: values must be finite and within ±1000, got {p.strip()}.")
+        out.append(v)
+    return out
+
+
+def resolve_dataset(name, means="", stds="", weights="") -> Dataset:
+    """The chosen dataset; the custom 1D mixture is built (and checked) from its three text fields."""
+    if name == CUSTOM_1D:
+        m, s, w = parse_floats(means, "Means"), parse_floats(stds, "Stds"), parse_floats(weights, "Weights")
+        if any(v < 1e-3 for v in s):
+            raise gr.Error("Stds: every std must be at least 0.001.")
+        try:
+            return custom_1d(m, s, w)
+        except ValueError as e:
+            raise gr.Error(str(e)) from None
+    if not isinstance(name, str):
+        raise gr.Error(f"Unknown dataset {name!r}; choose one of {sorted(DATASETS) + [CUSTOM_1D]}.")
+    try:
+        return get_dataset(name)
+    except ValueError as e:
+        raise gr.Error(f"{e}".replace("]", f", '{CUSTOM_1D}']")) from None
+
+
+def resolve_process(name) -> SDE:
+    try:
+        return get_sde(str(name))
+    except ValueError as e:
+        raise gr.Error(str(e)) from None
+
+
+# --- errors: a clear message, never a traceback --------------------------------------------------
+def user_errors(fn):
+    """Turn ValueError into gr.Error(message) and anything unexpected into a short gr.Error (logged in full)."""
+    def convert(e: Exception) -> gr.Error:
+        if isinstance(e, gr.Error):
+            return e
+        if isinstance(e, ValueError):
+            return gr.Error(str(e))
+        log.exception("unexpected error in %s", fn.__name__)
+        return gr.Error(f"Something went wrong ({type(e).__name__}); the details are in the server log.")
+
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except Exception as e:  # noqa: BLE001 - every error becomes a message
+                raise convert(e) from None
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001
+            raise convert(e) from None
+    return wrapper
+
+
+# --- the shared controls -------------------------------------------------------------------------
+@dataclass
+class Setup:
+    """The controls above the tabs: dataset (and custom 1D mixture fields), process, seed."""
+
+    dataset: gr.Dropdown
+    means: gr.Textbox
+    stds: gr.Textbox
+    weights: gr.Textbox
+    process: gr.Dropdown
+    seed: gr.Number
+
+    @property
+    def inputs(self) -> list:
+        return [self.dataset, self.means, self.stds, self.weights, self.process, self.seed]
+
+
+def build_setup() -> Setup:
+    with gr.Row(equal_height=True):
+        dataset = gr.Dropdown(DATASET_CHOICES, value=DEFAULT_DATASET, label="Data distribution p₀", scale=3)
+        process = gr.Dropdown(PROCESS_CHOICES, value=DEFAULT_PROCESS, label="Forward process", scale=2)
+        seed = gr.Number(value=0, label="Seed", precision=0, minimum=0, maximum=MAX_SEED, scale=1)
+    with gr.Accordion("Custom 1D mixture", open=False, visible=False) as custom:
+        with gr.Row():
+            means = gr.Textbox("-2, 0.5, 2", label="Means μ_k")
+            stds = gr.Textbox("0.3, 0.5, 0.2", label="Stds s_k")
+            weights = gr.Textbox("0.3, 0.5, 0.2", label="Weights w_k")
+    dataset.change(lambda d: gr.Accordion(visible=d == CUSTOM_1D, open=d == CUSTOM_1D), dataset, custom,
+                   api_visibility="private", show_progress="hidden")
+    return Setup(dataset, means, stds, weights, process, seed)
+
+
+def read_markdown(name: str) -> str:
+    """An explanation text shipped next to the UI code (explorer/ui/text/NAME.md)."""
+    return (Path(__file__).parent / "text" / f"{name}.md").read_text(encoding="utf-8")

@@ -1,0 +1,92 @@
+"""Tab "Forward process": the particle cloud (2D), the density river (1D), the schedule panel, noised images."""
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+import torch
+
+from ..forward import forward_paths, log_density_frames, log_density_grid, quantize_log_density, view_half_width
+from ..sde import SDE, VPCosine, VPLinear, SubVP
+from ..viz.animation import figure_page, iframe, particle_animation
+from ..viz.forward import river_figure, schedule_figure
+from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, seed_generator, user_errors
+
+MAX_PARTICLES = 20_000
+MAX_FRAMES = 200
+DENSITY_GRID = 40       # contour grid per frame (uint8): ~2 KB a frame
+RIVER_TIMES, RIVER_GRID, RIVER_PATHS = 160, 240, 8
+
+
+def forward_cloud_figure(dataset, sde: SDE, n_particles: int, n_frames: int, generator: torch.Generator):
+    """2D: exact forward paths of n particles at n_frames times in [0, T], over log p_t contours for mixtures."""
+    x0, y = dataset.sample(n_particles, generator=generator, dtype=torch.float64)
+    ts = torch.linspace(0.0, sde.T, n_frames, dtype=torch.float64)
+    paths = forward_paths(x0, sde, ts, generator=generator)
+    half = view_half_width(sde, ts)
+    density = None
+    if dataset.is_mixture:
+        axes, log_p = log_density_frames(dataset.mixture, sde, ts, half, DENSITY_GRID)
+        density = (axes.numpy(), quantize_log_density(log_p).numpy())
+    ranges = np.repeat(half.numpy()[:, None], 2, axis=1)
+    return particle_animation(paths.float().numpy(), ts.numpy(), labels=y.numpy(), density=density, ranges=ranges, n_classes=dataset.num_classes,
+                              title=f"{dataset.label} under {sde.label}: x_t = α(t) x₀ + σ(t) ε")
+
+
+def river_plot(dataset, sde: SDE, generator: torch.Generator):
+    """1D: the exact p_t(x) over (t, x) with a few exact forward paths on top."""
+    ts = torch.linspace(0.0, sde.T, RIVER_TIMES, dtype=torch.float64)
+    half = float(view_half_width(sde, ts, data_std=float(dataset.mixture.variance().sqrt().max())).max())
+    xs = torch.linspace(-half, half, RIVER_GRID, dtype=torch.float64) + float(dataset.mixture.mean()[0])
+    density = log_density_grid(dataset.mixture, sde, ts, [xs]).exp()
+    x0, _ = dataset.sample(RIVER_PATHS, generator=generator, dtype=torch.float64)
+    paths = forward_paths(x0, sde, ts, generator=generator)[..., 0]
+    return river_figure(ts.numpy(), xs.numpy(), density.numpy(), paths.numpy(),
+                        title=f"{dataset.label} under {sde.label}: the density river p_t(x)")
+
+
+def schedule_plot(sde: SDE, n_steps: int = 1000):
+    """alpha, sigma, SNR over t in [t_min, T]; DDPM's beta_i for VP processes, else the sigma_i."""
+    t = torch.linspace(sde.t_min, sde.T, 300, dtype=torch.float64)
+    sched = sde.discrete_schedule(n_steps)
+    is_vp = isinstance(sde, (VPLinear, VPCosine)) and not isinstance(sde, SubVP)
+    return schedule_figure(t.numpy(), sde.mean_coef(t).numpy(), sde.std(t).numpy(), sde.snr(t).numpy(),
+                           np.arange(1, n_steps + 1), sched.beta.numpy() if is_vp else None, sched.sigma.numpy(),
+                           title=f"Noise schedule of {sde.label}")
+
+
+@user_errors
+def forward_view(dataset, means, stds, weights, process, seed, n_particles, n_frames):
+    """API 'forward': the 2D animation (HTML) or the 1D river (plot), whichever fits the dataset."""
+    ds = resolve_dataset(dataset, means, stds, weights)
+    sde = resolve_process(process)
+    g = seed_generator(seed)
+    n = number(n_particles, "Particles", 10, MAX_PARTICLES, integer=True)
+    f = number(n_frames, "Frames", 2, MAX_FRAMES, integer=True)
+    if ds.dim == 2:
+        fig = forward_cloud_figure(ds, sde, n, f, g)
+        return gr.HTML(iframe(figure_page(fig, plotly_src()), height=640), visible=True), gr.Plot(visible=False)
+    return gr.HTML(visible=False), gr.Plot(river_plot(ds, sde, g), visible=True)
+
+
+@user_errors
+def schedule_view(process):
+    """API 'schedule': the schedule panel of the chosen process."""
+    return schedule_plot(resolve_process(process))
+
+
+def build_forward_tab(setup: Setup) -> list:
+    """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
+    gr.Markdown(read_markdown("forward"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    with gr.Row():
+        n_particles = gr.Slider(100, MAX_PARTICLES, value=2000, step=100, label="Particles (2D)")
+        n_frames = gr.Slider(2, MAX_FRAMES, value=60, step=1, label="Frames")
+        run = gr.Button("Run the forward process", variant="primary")
+    anim = gr.HTML(label="Forward process animation", elem_id="forward-anim")
+    river = gr.Plot(label="Density river", visible=False)
+    schedule = gr.Plot(label="Schedule")
+    inputs = setup.inputs + [n_particles, n_frames]
+    run.click(forward_view, inputs, [anim, river], api_name="forward")
+    gr.on([setup.dataset.change, setup.process.change], forward_view, inputs, [anim, river],
+          api_visibility="private")
+    setup.process.change(schedule_view, setup.process, schedule, api_name="schedule")
+    return [(forward_view, inputs, [anim, river]), (schedule_view, [setup.process], [schedule])]

@@ -1,0 +1,65 @@
+"""A real browser: the 2D forward animation loads with its frames and Play moves the particles."""
+import os
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run", "--disable-quic"]
+SHOTS = Path(__file__).parent / "_screenshots"
+
+READ_STATE = """() => {
+  const gd = document.querySelector('.js-plotly-plot');
+  if (!gd || !gd._transitionData) return null;
+  const pts = gd.data[gd.data.length - 1];
+  const arr = (v) => {  // plotly keeps base64 typed arrays as {dtype, bdata} until drawn
+    if (v && v.bdata) { const b = atob(v.bdata); const u = new Uint8Array(b.length);
+      for (let i = 0; i < b.length; i++) u[i] = b.charCodeAt(i); return Array.from(new Float32Array(u.buffer)); }
+    return Array.from(v);
+  };
+  return {frames: gd._transitionData._frames.length,
+          x: arr(pts.x).slice(0, 50), y: arr(pts.y).slice(0, 50),
+          slider: gd.layout.sliders[0].active};
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), f"Chromium not found at {CHROMIUM}: install it (apt-get install -y chromium), see .ci/run"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+def _animation_frame(page):
+    """The plotly page inside the Forward tab's iframe, once its figure and frames are there."""
+    page.wait_for_selector("#forward-anim iframe", timeout=60_000)
+    frame = page.frame_locator("#forward-anim iframe")
+    frame.locator(".js-plotly-plot").wait_for(timeout=60_000)
+    return page.frames[[f.url for f in page.frames].index("about:srcdoc")]
+
+
+def test_forward_animation_plays(browser, app_url):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url, wait_until="load")
+    frame = _animation_frame(page)
+    frame.wait_for_function("() => { const gd = document.querySelector('.js-plotly-plot');"
+                            " return gd && gd._transitionData && gd._transitionData._frames.length > 0; }",
+                            timeout=30_000)
+    before = frame.evaluate(READ_STATE)
+    assert before["frames"] == 60, "the default animation has 60 frames"
+    frame.get_by_text("▶ Play").click()
+    page.wait_for_timeout(1500)
+    during = frame.evaluate(READ_STATE)
+    assert during["slider"] > before["slider"], "the time slider advanced"
+    assert during["x"] != before["x"] and during["y"] != before["y"], "the particles moved"
+    page.wait_for_timeout(1000)
+    later = frame.evaluate(READ_STATE)
+    assert later["x"] != during["x"], "and kept moving"
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / "forward_playing.png"), full_page=True)
+    page.close()
