@@ -45,13 +45,14 @@ class ScoreNetConfig:
     dataset: str = ""                     # informational: the dataset it was trained on
     data_std: float = 1.0                 # sigma_data in c_in(t); built-in datasets are standardised to 1
     time_features: int = 16               # the time embedding has 2 * time_features entries
+    x_features: int = 6                   # Fourier features of c_in x at frequencies 2^0 .. 2^(L-1) (0: none)
 
     def __post_init__(self):
         if self.parameterisation not in PARAMETERISATIONS:
             raise ValueError(f"unknown parameterisation {self.parameterisation!r}; expected one of {list(PARAMETERISATIONS)}")
         if self.process not in PROCESSES:
             raise ValueError(f"unknown process {self.process!r}; expected one of {sorted(PROCESSES)}")
-        for name, lo in (("dim", 1), ("width", 1), ("depth", 1), ("num_classes", 0), ("time_features", 1)):
+        for name, lo in (("dim", 1), ("width", 1), ("depth", 1), ("num_classes", 0), ("time_features", 1), ("x_features", 0)):
             v = getattr(self, name)
             if not isinstance(v, int) or isinstance(v, bool) or v < lo:
                 raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
@@ -95,6 +96,15 @@ def process_fields(sde: SDE) -> dict[str, Any]:
     return {"process": sde.name, "process_params": params}
 
 
+def fourier_features(x: Tensor, n_octaves: int) -> Tensor:
+    """[x, sin(2^k x), cos(2^k x)] for k = 0..L-1 (Tancik et al. 2020: lets an MLP resolve sharp modes); [N, D] -> [N, D (2L + 1)]."""
+    if n_octaves == 0:
+        return x
+    f = 2.0 ** torch.arange(n_octaves, device=x.device, dtype=x.dtype)
+    arg = (x[:, :, None] * f).flatten(1)
+    return torch.cat([x, torch.sin(arg), torch.cos(arg)], dim=1)
+
+
 def time_embedding(t: Tensor, n_features: int) -> Tensor:
     """[sin(1000 t w_k), cos(1000 t w_k)], w_k = 10^(-4 k / (K-1)); t [N] -> [N, 2K]."""
     k = torch.arange(n_features, device=t.device, dtype=t.dtype)
@@ -104,14 +114,14 @@ def time_embedding(t: Tensor, n_features: int) -> Tensor:
 
 
 class ScoreNet(nn.Module):
-    """MLP: h = W_x c_in x + W_t emb(t) + E[y];  depth residual blocks h += W SiLU(h);  out = W_o SiLU(h); [N, D] -> [N, D]."""
+    """MLP: h = W_x ff(c_in x) + W_t emb(t) + E[y];  depth residual blocks h += W SiLU(h);  out = W_o SiLU(h); [N, D] -> [N, D]."""
 
     def __init__(self, config: ScoreNetConfig):
         super().__init__()
         self.config = config
         self.sde = config.make_sde()
         w = config.width
-        self.in_x = nn.Linear(config.dim, w)
+        self.in_x = nn.Linear(config.dim * (2 * config.x_features + 1), w)
         self.in_t = nn.Linear(2 * config.time_features, w)
         self.label = nn.Embedding(config.num_classes + 1, w) if config.num_classes > 0 else None
         self.blocks = nn.ModuleList(nn.Sequential(nn.SiLU(), nn.Linear(w, w)) for _ in range(config.depth))
@@ -127,7 +137,7 @@ class ScoreNet(nn.Module):
         t = as_time(t, x)
         a, s = self.sde.mean_coef(t), self.sde.std(t)
         c_in = torch.rsqrt((a * self.config.data_std) ** 2 + s ** 2)
-        h = self.in_x(append_dims(c_in, x.ndim) * x) + self.in_t(time_embedding(t, self.config.time_features))
+        h = self.in_x(fourier_features(append_dims(c_in, x.ndim) * x, self.config.x_features)) + self.in_t(time_embedding(t, self.config.time_features))
         if self.label is not None:
             if y is None:
                 y = torch.full((x.shape[0],), self.null_label, dtype=torch.long, device=x.device)

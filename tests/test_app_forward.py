@@ -112,3 +112,56 @@ def test_score_handler_checks_time(t):
 def test_app_still_serves_after_errors(client):
     anim, _ = client.predict("moons", *CUSTOM, "subvp", 3, 200, 5, api_name="/forward")
     assert anim["visible"] is True
+
+
+def _write_png(path, mode, size):
+    from PIL import Image
+
+    Image.new(mode, size, color=128 if mode in ("L", "P") else (200, 30, 30, 128)[: len(mode)]).save(path)
+    return str(path)
+
+
+def test_forward_images_example(client):
+    from gradio_client import handle_file  # noqa: F401  (the example needs no file)
+
+    row, hist = client.predict(None, "vp_linear", 0, 5, api_name="/forward_images")
+    assert len(_plot(row)["data"]) == 5
+    bars, curve = _plot(hist)["data"]
+    assert bars["type"] == "bar" and curve["type"] == "scatter"
+
+
+@pytest.mark.parametrize("mode, size", [("RGBA", (40, 30)), ("L", (64, 64)), ("P", (20, 50))])
+def test_forward_images_upload_modes(client, tmp_path, mode, size):
+    from gradio_client import handle_file
+
+    path = _write_png(tmp_path / f"img_{mode}.png", mode, size)
+    row, _ = client.predict(handle_file(path), "ve", 1, 3, api_name="/forward_images")
+    assert len(_plot(row)["data"]) == 3
+
+
+def test_forward_images_bad_files(client, tmp_path):
+    from gradio_client import handle_file
+
+    tiny = _write_png(tmp_path / "tiny.png", "RGB", (1, 1))
+    text = tmp_path / "notes.png"
+    text.write_text("not an image at all")
+    for path, message in [(tiny, "1×1 pixels; need at least 8×8"), (str(text), "not an image we can read")]:
+        with pytest.raises(AppError, match=message) as err:
+            client.predict(handle_file(path), "vp_linear", 0, 3, api_name="/forward_images")
+        assert "Traceback" not in str(err.value)
+
+
+def test_forward_images_wrong_extension_and_huge_image(client, tmp_path):
+    """A .txt upload is refused by type; a 40-megapixel JPEG is downscaled (longest side 512), not refused."""
+    from gradio_client import handle_file
+    from PIL import Image
+
+    txt = tmp_path / "data.txt"
+    txt.write_text("1,2,3")
+    with pytest.raises(AppError):
+        client.predict(handle_file(str(txt)), "vp_linear", 0, 3, api_name="/forward_images")
+    big = tmp_path / "big.jpg"
+    Image.new("RGB", (8000, 5000), (90, 140, 200)).save(big, quality=70)
+    row, _ = client.predict(handle_file(str(big)), "vp_linear", 0, 2, api_name="/forward_images")
+    img = _plot(row)["data"][0]
+    assert img["type"] == "image" and img["source"].startswith("data:image/png;base64,")

@@ -5,16 +5,20 @@ import gradio as gr
 import numpy as np
 import torch
 
+from ..images import example_image, load_image, noise_row, pixel_histogram, to_display
 from ..forward import forward_paths, log_density_frames, log_density_grid, quantize_log_density, view_half_width
 from ..sde import SDE, VPCosine, VPLinear, SubVP
 from ..viz.animation import figure_page, iframe, particle_animation
 from ..viz.forward import river_figure, schedule_figure
+from ..viz.images import histogram_figure, image_row_figure
 from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, seed_generator, user_errors
 
 MAX_PARTICLES = 20_000
 MAX_FRAMES = 200
 DENSITY_GRID = 40       # contour grid per frame (uint8): ~2 KB a frame
 RIVER_TIMES, RIVER_GRID, RIVER_PATHS = 160, 240, 8
+MAX_IMAGE_TIMES = 8
+IMAGE_TYPES = [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"]
 
 
 def forward_cloud_figure(dataset, sde: SDE, n_particles: int, n_frames: int, generator: torch.Generator):
@@ -69,6 +73,22 @@ def forward_view(dataset, means, stds, weights, process, seed, n_particles, n_fr
 
 
 @user_errors
+def images_view(image, process, seed, n_times):
+    """API 'forward_images': the image (a file path; None for the example) noised at n_times t values, and its histogram at t = T."""
+    sde = resolve_process(process)
+    g = seed_generator(seed)
+    k = number(n_times, "Number of t values", 2, MAX_IMAGE_TIMES, integer=True)
+    x0 = example_image() if image in (None, "") else load_image(image)
+    ts = np.linspace(0.0, sde.T, k).tolist()
+    row = noise_row(x0, sde, ts, generator=g)
+    centres, density, pdf = pixel_histogram(row[-1], ts[-1], sde)
+    sigma = float(sde.std(torch.tensor(ts[-1], dtype=torch.float64)))
+    return (image_row_figure(to_display(row, rescale=True), ts,
+                             title=f"x_t = α(t) x₀ + σ(t) ε under {sde.label} (one ε for the whole row)"),
+            histogram_figure(centres, density, pdf, ts[-1], sigma, title="Pixels of the last x_t against N(0, σ²)"))
+
+
+@user_errors
 def schedule_view(process):
     """API 'schedule': the schedule panel of the chosen process."""
     return schedule_plot(resolve_process(process))
@@ -84,6 +104,21 @@ def build_forward_tab(setup: Setup) -> list:
     anim = gr.HTML(label="Forward process animation", elem_id="forward-anim")
     river = gr.Plot(label="Density river", visible=False)
     schedule = gr.Plot(label="Schedule")
+    with gr.Accordion("Images: the same process on pixels", open=False):
+        gr.Markdown("Each pixel is one coordinate of $x_0$: the same $x_t = \\alpha(t)\\,x_0 + \\sigma(t)\\,\\varepsilon$ "
+                    "turns a picture into noise. Images are shown divided by max(1, their pixel std) so VE noise "
+                    "does not saturate. Leave the upload empty to use the example.",
+                    latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+        with gr.Row():
+            image = gr.File(label="Image (PNG, JPEG, GIF, BMP, TIFF, WebP)", file_types=IMAGE_TYPES, type="filepath",
+                            height=140, scale=1)
+            with gr.Column(scale=1):
+                n_times = gr.Slider(2, MAX_IMAGE_TIMES, value=6, step=1, label="Number of t values")
+                noise_btn = gr.Button("Noise the image", variant="primary")
+        row = gr.Plot(label="Noised images")
+        hist = gr.Plot(label="Pixel histogram")
+        noise_btn.click(images_view, [image, setup.process, setup.seed, n_times], [row, hist],
+                        api_name="forward_images")
     inputs = setup.inputs + [n_particles, n_frames]
     run.click(forward_view, inputs, [anim, river], api_name="forward")
     gr.on([setup.dataset.change, setup.process.change], forward_view, inputs, [anim, river],

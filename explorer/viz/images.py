@@ -1,0 +1,51 @@
+"""Figures of noised images: a row of x_t at several t, and the pixel histogram against N(0, sigma^2)."""
+from __future__ import annotations
+
+import base64
+import io
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+from plotly.subplots import make_subplots
+
+from .style import CLASS_COLORS, EXACT_COLOR, FONT, layout_defaults
+
+
+def png_data_uri(img: np.ndarray, max_side: int = 256) -> str:
+    """uint8 [H, W, 3] -> 'data:image/png;base64,...' (downscaled for display; PNG keeps the payload small)."""
+    im = Image.fromarray(img)
+    if max(im.size) > max_side:
+        im.thumbnail((max_side, max_side), Image.Resampling.NEAREST)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG", optimize=True)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def image_row_figure(images: np.ndarray, ts: list[float], *, title: str = "") -> go.Figure:
+    """images uint8 [K, H, W, 3] side by side, each titled with its t."""
+    k = len(images)
+    fig = make_subplots(rows=1, cols=k, subplot_titles=[f"t = {t:.2f}" for t in ts], horizontal_spacing=0.01)
+    for i, img in enumerate(images):
+        fig.add_trace(go.Image(source=png_data_uri(img), hoverinfo="skip"), 1, i + 1)
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(**layout_defaults(title, height=300))
+    fig.update_annotations(font_size=FONT["base"])
+    return fig
+
+
+def histogram_figure(centres: np.ndarray, density: np.ndarray, gaussian: np.ndarray, t: float, sigma: float,
+                     *, title: str = "") -> go.Figure:
+    """Pixel-value density of x_t (bars) and the N(0, sigma(t)^2) density (curve)."""
+    fig = go.Figure()
+    width = float(centres[1] - centres[0]) if len(centres) > 1 else 1.0
+    fig.add_trace(go.Bar(x=centres.astype(np.float32), y=density.astype(np.float32), width=width,
+                         marker={"color": CLASS_COLORS[0], "opacity": 0.6}, name=f"pixels of x_t, t = {t:.2f}"))
+    fig.add_trace(go.Scatter(x=centres.astype(np.float32), y=gaussian.astype(np.float32), mode="lines",
+                             line={"color": EXACT_COLOR, "width": 3}, name=f"N(0, σ²), σ = {sigma:.3g}"))
+    fig.update_layout(**layout_defaults(title, height=300), bargap=0,
+                      legend={"x": 0.99, "xanchor": "right", "y": 0.98, "bgcolor": "rgba(255,255,255,0.8)"})
+    fig.update_xaxes(title="pixel value")
+    fig.update_yaxes(title="density")
+    return fig
