@@ -7,6 +7,8 @@ import gradio as gr
 
 from explorer.ui.common import build_setup
 from explorer.ui.forward_tab import build_forward_tab
+from explorer.ui.likelihood_tab import build_likelihood_tab
+from explorer.ui.sampling_tab import build_sampling_tab
 from explorer.ui.score_tab import build_score_tab
 from explorer.viz.animation import PLOTLY_JS_DIR
 
@@ -26,12 +28,17 @@ def build_demo() -> gr.Blocks:
     with gr.Blocks(title="Diffusion Explorer") as demo:
         gr.Markdown(INTRO)
         setup = build_setup()
+        trained = gr.State(None)        # this user's own trained score network (a TrainedModel), never shared
         load_events = []
         with gr.Tabs():
             with gr.Tab("Forward process", id="forward"):
                 load_events += build_forward_tab(setup)
             with gr.Tab("Score field", id="score"):
                 load_events += build_score_tab(setup)
+            with gr.Tab("Sampling", id="sampling"):
+                load_events += build_sampling_tab(setup, trained)
+            with gr.Tab("Likelihood", id="likelihood"):
+                load_events += build_likelihood_tab(setup, trained)
         for fn, inputs, outputs in load_events:
             demo.load(fn, inputs, outputs, api_visibility="private")
     demo.queue(default_concurrency_limit=4, max_size=64)

@@ -93,24 +93,49 @@ class GaussianMixture:
         return x.to(device=device, dtype=dtype), self.labels[k].to(device)
 
     # --- exact noisy density and score ------------------------------------------------
+    @property
+    def shared_std(self) -> float | None:
+        """The common std when every component has the same isotropic std (empirical distributions), else None."""
+        s0 = self.stds.reshape(-1)[0]
+        return float(s0) if bool((self.stds == s0).all()) else None
+
+    def _coefs(self, t: Tensor, sde: SDE | None):
+        if sde is None:
+            return torch.ones_like(t), torch.zeros_like(t)
+        return sde.mean_coef(t), sde.std(t)
+
+    def _masked(self, logits: Tensor, y: Tensor | None) -> Tensor:
+        if y is None:
+            return logits
+        keep = self.labels.to(logits.device)[None, :] == y[:, None]
+        return logits.masked_fill(~keep, -math.inf)
+
+    def _shared_terms(self, x: Tensor, t: Tensor, sde: SDE | None, y: Tensor | None, s0: float):
+        """Shared-variance fast path: v = alpha^2 s^2 + sigma^2 per row, ||x - alpha mu_k||^2 by one matmul; -> (logits [n, K], v [n], alpha [n])."""
+        means = self.means.to(x)
+        a, s = self._coefs(t, sde)
+        var = (a * s0) ** 2 + s ** 2
+        var = var.clamp_min(torch.finfo(x.dtype).tiny ** 0.5)
+        sq = (x ** 2).sum(1, keepdim=True) - 2 * a[:, None] * (x @ means.T) + (a[:, None] ** 2) * (means ** 2).sum(1)[None]
+        log_n = -0.5 * sq.clamp_min(0) / var[:, None] - 0.5 * self.dim * torch.log(2 * math.pi * var)[:, None]
+        logits = torch.log(self.weights.to(x))[None] + log_n
+        return self._masked(logits, y), var, a
+
     def _terms(self, x: Tensor, t: Tensor, sde: SDE | None, y: Tensor | None):
         """Per chunk: component log-terms log w_k + log N(x; alpha mu_k, v_k) [n, K], and -(x - alpha mu_k) / v_k [n, K, D]."""
         means, stds = self.means.to(x), self.stds.to(x)
-        if sde is None:
-            a = torch.ones_like(t)
-            s = torch.zeros_like(t)
-        else:
-            a, s = sde.mean_coef(t), sde.std(t)
+        a, s = self._coefs(t, sde)
         a3, s3 = append_dims(a, 3), append_dims(s, 3)
         var = (a3 * stds[None]) ** 2 + s3 ** 2                       # [n, K, D]
         var = var.clamp_min(torch.finfo(x.dtype).tiny ** 0.5)
         diff = x[:, None, :] - a3 * means[None]                     # [n, K, D]
         log_n = -0.5 * (diff ** 2 / var + torch.log(2 * math.pi * var)).sum(-1)
         logits = torch.log(self.weights.to(x))[None] + log_n        # [n, K]
-        if y is not None:
-            keep = self.labels.to(x.device)[None, :] == y[:, None]
-            logits = logits.masked_fill(~keep, -math.inf)
-        return logits, -diff / var
+        return self._masked(logits, y), -diff / var
+
+    def _logits(self, x, t, sde, y):
+        s0 = self.shared_std
+        return self._shared_terms(x, t, sde, y, s0)[0] if s0 is not None else self._terms(x, t, sde, y)[0]
 
     def _chunks(self, x: Tensor, t):
         t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
@@ -123,7 +148,7 @@ class GaussianMixture:
         """log p_t(x) (or log p_t(x | y) with y [N]); x [N, D], t float or [N] -> [N]. sde=None means t = 0."""
         out = torch.empty(x.shape[0], dtype=x.dtype, device=x.device)
         for sl, xc, tc in self._chunks(x, t):
-            logits, _ = self._terms(xc, tc, sde, None if y is None else y[sl])
+            logits = self._logits(xc, tc, sde, None if y is None else y[sl])
             out[sl] = torch.logsumexp(logits, dim=1)
         if y is not None:  # divide by the class's total weight: p(x | y) = sum_{k in y} w_k N_k / sum_{k in y} w_k
             out = out - torch.log(self.class_weights().to(x))[y]
@@ -132,17 +157,24 @@ class GaussianMixture:
     def score(self, x: Tensor, t=0.0, sde: SDE | None = None, y: Tensor | None = None) -> Tensor:
         """grad_x log p_t(x) (or of log p_t(x | y)); x [N, D], t float or [N] -> [N, D]."""
         out = torch.empty_like(x)
+        s0 = self.shared_std
         for sl, xc, tc in self._chunks(x, t):
-            logits, grads = self._terms(xc, tc, sde, None if y is None else y[sl])
-            r = torch.softmax(logits, dim=1)                          # responsibilities [n, K]
-            out[sl] = torch.einsum("nk,nkd->nd", r, grads)
+            yc = None if y is None else y[sl]
+            if s0 is not None:   # sum_k r_k (-(x - alpha mu_k) / v) = -(x - alpha sum_k r_k mu_k) / v
+                logits, var, a = self._shared_terms(xc, tc, sde, yc, s0)
+                r = torch.softmax(logits, dim=1)
+                out[sl] = -(xc - a[:, None] * (r @ self.means.to(x))) / var[:, None]
+            else:
+                logits, grads = self._terms(xc, tc, sde, yc)
+                r = torch.softmax(logits, dim=1)                      # responsibilities [n, K]
+                out[sl] = torch.einsum("nk,nkd->nd", r, grads)
         return out
 
     def class_log_posterior(self, x: Tensor, t=0.0, sde: SDE | None = None) -> Tensor:
         """log p_t(y | x) for every class; x [N, D] -> [N, C] (the exact noise-conditional classifier)."""
         out = torch.empty(x.shape[0], self.num_classes, dtype=x.dtype, device=x.device)
         for sl, xc, tc in self._chunks(x, t):
-            logits, _ = self._terms(xc, tc, sde, None)
+            logits = self._logits(xc, tc, sde, None)
             per_class = torch.full((xc.shape[0], self.num_classes), -math.inf, dtype=x.dtype, device=x.device)
             idx = self.labels.to(x.device)[None].expand_as(logits)
             per_class = per_class.scatter_reduce(1, idx, logits, reduce="amax", include_self=True)

@@ -7,8 +7,10 @@ A network reads (x_t [N, D], t [N], y [N] or None) and predicts one of (Luo §2.
 All three become a score through explorer.scores (the only place the conversions live).
 
 Inputs: x_t is scaled by c_in(t) = 1 / sqrt(alpha^2 sigma_data^2 + sigma^2) so the network sees unit-variance
-inputs under every process (EDM's c_in; matters for VE, where sigma reaches 10), and t enters through a
-sinusoidal embedding of 1000 t (DDPM/Transformer: sin and cos of 1000 t at geometric frequencies 1 .. 1e-4).
+inputs under every process (EDM's c_in; matters for VE, where sigma reaches 10), then expanded into Fourier
+features sin/cos(2^k c_in x) (without them the MLP blurs modes of width ~0.1: energy distance 0.007 vs 0.002 on
+ring8); t enters through a sinusoidal embedding of 1000 t (DDPM/Transformer: geometric frequencies 1 .. 1e-4).
+t is used rather than log-SNR because every network belongs to one process (config.process).
 A class label y in {0..C-1} enters through an embedding with one extra "no label" token y = C
 (classifier-free guidance, Ho & Salimans 2022); y=None means "no label".
 """
@@ -62,10 +64,12 @@ class ScoreNetConfig:
 
     @staticmethod
     def for_data(dataset, sde: SDE, *, conditional: bool = True, **overrides) -> "ScoreNetConfig":
-        """The config matching a dataset (dim, classes, name) and a process (name and non-default parameters)."""
+        """The config matching a dataset (dim, classes, name, sigma_data = RMS of x) and a process (name, non-default parameters)."""
         num_classes = dataset.num_classes if conditional and dataset.num_classes > 1 else 0
+        exact = getattr(dataset, "mixture", None) or getattr(dataset, "empirical", None)
+        data_std = float((exact.variance() + exact.mean() ** 2).mean().sqrt()) if exact is not None else 1.0
         return ScoreNetConfig(**{"dim": dataset.dim, "num_classes": num_classes, "dataset": dataset.name,
-                                 **process_fields(sde), **overrides})
+                                 "data_std": data_std, **process_fields(sde), **overrides})
 
     def make_sde(self) -> SDE:
         """The forward process this network was trained under."""
@@ -137,7 +141,8 @@ class ScoreNet(nn.Module):
         t = as_time(t, x)
         a, s = self.sde.mean_coef(t), self.sde.std(t)
         c_in = torch.rsqrt((a * self.config.data_std) ** 2 + s ** 2)
-        h = self.in_x(fourier_features(append_dims(c_in, x.ndim) * x, self.config.x_features)) + self.in_t(time_embedding(t, self.config.time_features))
+        h = self.in_x(fourier_features(append_dims(c_in, x.ndim) * x, self.config.x_features))
+        h = h + self.in_t(time_embedding(t, self.config.time_features))
         if self.label is not None:
             if y is None:
                 y = torch.full((x.shape[0],), self.null_label, dtype=torch.long, device=x.device)

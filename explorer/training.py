@@ -1,6 +1,6 @@
 """Training loop for the score networks (pure: no I/O; progress goes through a callback), and checkpoints on disk.
 
-    model = train(ScoreNetConfig.for_data(ds, sde), ds, sde, steps=4000, seed=0, callback=report)
+    model = train(ScoreNetConfig.for_data(ds, sde), ds, sde, steps=2000, seed=0, callback=report)
 
 Each step draws a fresh batch x_0 ~ p_data from dataset.sample with a seeded torch.Generator and takes an Adam
 step on the DSM loss (explorer.losses). The learning rate warms up linearly, then decays by a cosine to 0;
@@ -25,8 +25,9 @@ from .tensors import default_device
 
 Tensor = torch.Tensor
 
-DEFAULTS = dict(steps=4000, lr=3e-3, batch_size=1024, ema_decay=0.995, p_uncond=0.1, warmup=100)
+DEFAULTS = dict(steps=2000, lr=3e-3, batch_size=1024, ema_decay=0.995, p_uncond=0.1, warmup=100)
 CONFIG_FILE, WEIGHTS_FILE = "config.json", "weights.pt"
+BLOW_UP = 1e4          # a loss this many times its first value (or NaN / inf) means training diverged
 
 
 class TrainingDiverged(RuntimeError):
@@ -41,6 +42,7 @@ class TrainedModel:
     net: ScoreNet                                        # EMA weights, eval mode, requires_grad False
     info: dict = field(default_factory=dict)             # steps, lr, batch_size, seed, ... (JSON-able)
     losses: list[float] = field(default_factory=list)    # mean loss per reporting interval
+    raw: ScoreNet | None = None                          # the last raw (non-EMA) weights while/after training; not saved
 
     @property
     def sde(self) -> SDE:
@@ -56,13 +58,14 @@ class TrainedModel:
 
     def copy(self) -> "TrainedModel":
         """An independent copy (the callback's model keeps changing while training runs)."""
-        return TrainedModel(self.config, copy.deepcopy(self.net), dict(self.info), list(self.losses))
+        raw = None if self.raw is None else copy.deepcopy(self.raw).requires_grad_(False).eval()
+        return TrainedModel(self.config, copy.deepcopy(self.net), dict(self.info), list(self.losses), raw)
 
     def to(self, device) -> "TrainedModel":
         """The same model on another device (a copy if the device differs)."""
         if torch.device(device) == self.device:
             return self
-        return TrainedModel(self.config, copy.deepcopy(self.net).to(device), dict(self.info), list(self.losses))
+        return TrainedModel(self.config, copy.deepcopy(self.net).to(device), dict(self.info), list(self.losses))  # EMA only
 
 
 @dataclass(frozen=True)
@@ -100,7 +103,8 @@ def train(config: ScoreNetConfig, dataset, sde: SDE, *, steps: int = DEFAULTS["s
     """Minimise the DSM loss of explorer.losses with Adam; deterministic given seed; returns the EMA model.
 
     callback(Progress) runs every report_every steps and at the end; returning False stops training (the model
-    so far is returned). A NaN/inf loss raises TrainingDiverged (the caller keeps its previous model).
+    so far is returned). A NaN/inf loss, or one BLOW_UP times its first value, raises TrainingDiverged (the caller
+    keeps its previous model).
     """
     _check_args(config, dataset, sde, steps=steps, lr=lr, batch_size=batch_size, report_every=report_every,
                 ema_decay=ema_decay, p_uncond=p_uncond, warmup=warmup)
@@ -113,7 +117,7 @@ def train(config: ScoreNetConfig, dataset, sde: SDE, *, steps: int = DEFAULTS["s
     conditional = config.num_classes > 0
     info = dict(steps=0, lr=lr, batch_size=batch_size, seed=seed, ema_decay=ema_decay, warmup=warmup,
                 p_uncond=p_uncond if conditional else 0.0, dataset=dataset.name)
-    model = TrainedModel(config, ema.net, info, [])
+    model = TrainedModel(config, ema.net, info, [], raw=net)
     t0, running, n_running = time.perf_counter(), 0.0, 0
     for step in range(steps):
         x0, y = dataset.sample(batch_size, generator=g)
@@ -121,14 +125,15 @@ def train(config: ScoreNetConfig, dataset, sde: SDE, *, steps: int = DEFAULTS["s
         for group in opt.param_groups:
             group["lr"] = lr_at(step, steps, lr, warmup)
         loss = dsm_loss(net, x0, y, sde=sde, p_uncond=p_uncond, generator=g)
+        value = loss.item()
+        first = value if step == 0 else first
+        if not math.isfinite(value) or value > BLOW_UP * max(first, 1.0):
+            raise TrainingDiverged(f"the loss became {value:.3g} at step {step + 1} (it was {first:.3g} at step 1; "
+                                   f"learning rate {lr:g}): training diverged; try a smaller learning rate")
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         ema.update(net)
-        value = loss.item()
-        if not math.isfinite(value):
-            raise TrainingDiverged(f"the loss became {value} at step {step + 1} (learning rate {lr:g}); "
-                                   "try a smaller learning rate")
         running, n_running = running + value, n_running + 1
         done = step + 1
         if done % report_every == 0 or done == steps:
@@ -138,7 +143,8 @@ def train(config: ScoreNetConfig, dataset, sde: SDE, *, steps: int = DEFAULTS["s
             running, n_running = 0.0, 0
             if callback is not None and callback(progress) is False:
                 break
-    info["steps"] = done if steps else 0
+    info["steps"] = done
+    net.requires_grad_(False).eval()
     return model
 
 

@@ -94,3 +94,11 @@ def test_exploding_step_size_is_reported_with_its_step(name):
     assert 1 <= step <= 10 and total == (200 if name == "langevin" else 2000)
     if name == "langevin":
         assert seen == list(range(1, step))                          # every step before it was recorded
+
+
+def test_the_energy_criterion_rejects_plain_langevin_on_unequal_weights():
+    """Negative control for the acceptance rule: plain Langevin (default level and step) on asym3 (weights 0.5/0.3/0.2)."""
+    ds, sde = get_dataset("asym3"), get_sde("vp_linear")
+    x_init = sde.prior_sample((N_PARTICLES, 2), generator=gen(0))
+    res = sample("langevin", exact_score(ds, sde), sde, x_init, generator=gen(1))
+    assert energy_ratio(res.x, ds) > 2 * K_ED

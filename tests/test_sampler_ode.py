@@ -18,6 +18,14 @@ def gen(seed):
     return torch.Generator().manual_seed(seed)
 
 
+def test_the_energy_criterion_rejects_a_three_step_solve():
+    """Negative control for the acceptance rule: PF-ODE Euler with 3 steps on ring8 is visibly off."""
+    ds, sde = get_dataset("ring8"), get_sde("vp_linear")
+    x_init = sde.prior_sample((N_PARTICLES, 2), generator=gen(0))
+    res = sample("pf_euler", exact_score(ds, sde), sde, x_init, n_steps=3)
+    assert energy_ratio(res.x, ds) > 2 * K_ED
+
+
 @pytest.fixture(scope="module")
 def smooth_problem():
     """VP-linear, asym3 (components of std 0.2-0.5 before standardising), 64 particles in float64, and the

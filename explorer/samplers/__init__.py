@@ -26,13 +26,13 @@ Tensor = torch.Tensor
 
 @dataclass(frozen=True)
 class SamplerSpec:
-    """A registry entry: the function, its default number of grid steps, whether it draws noise, whether the grid sets its steps."""
+    """A registry entry: the function, its default number of grid steps, whether it draws noise, how it reads the grid."""
 
     name: str
     label: str
     fn: Callable[..., SampleResult]
     default_steps: int
-    stochastic: bool
+    stochastic: bool                # draws noise at its default options (DDIM: only when eta > 0)
     uses_grid: bool = True          # False: the grid only sets the number of steps / output frames (Langevin, RK45)
     spacing: str = "uniform"        # the default time grid (see base.time_grid)
 
@@ -51,7 +51,7 @@ SAMPLERS: dict[str, SamplerSpec] = {
     "reverse_sde": SamplerSpec("reverse_sde", "Reverse SDE (Euler–Maruyama)", reverse_sde, 1000, True),
     "pc": SamplerSpec("pc", "Predictor–corrector", pc, 500, True),
     "ddpm": SamplerSpec("ddpm", "DDPM (ancestral)", ddpm, 1000, True),
-    "ddim": SamplerSpec("ddim", "DDIM", ddim, 100, True),
+    "ddim": SamplerSpec("ddim", "DDIM", ddim, 100, False),
     "pf_euler": SamplerSpec("pf_euler", "PF-ODE, Euler", pf_euler, 500, False),
     "pf_heun": SamplerSpec("pf_heun", "PF-ODE, Heun", pf_heun, 50, False),
     "dpm_solver_pp_2m": SamplerSpec("dpm_solver_pp_2m", "DPM-Solver++(2M)", dpm_solver_pp_2m, 25, False, spacing="log_snr"),

@@ -99,8 +99,9 @@ def pf_rk45(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generato
     rtol, atol = check_positive("rtol", rtol), check_positive("atol", atol)
     max_nfe = check_steps(max_nfe, "max_nfe", 1, 10_000_000)
     shape, dtype, device = x_init.shape, x_init.dtype, x_init.device
-    n = shape[0]
-    bound = Recorder("PF-ODE RK45", sde, x_init[:1], ts64[:2], None).bound
+    rec = Recorder("PF-ODE RK45", sde, x_init, ts64, callback, hint="try a tighter rtol/atol")
+    t64 = torch.zeros((), dtype=torch.float64)                     # this call's buffers for t
+    t_vec = torch.zeros(shape[0], dtype=dtype, device=device)
     nfe = 0
 
     def fun(t: float, y: np.ndarray) -> np.ndarray:
@@ -109,12 +110,13 @@ def pf_rk45(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generato
         if nfe > max_nfe:
             raise SamplerDiverged(f"PF-ODE RK45 stopped at t = {t:.4g} after {max_nfe} evaluations (max_nfe): "
                                   "loosen rtol/atol or raise max_nfe")
-        if not np.abs(y).max() <= bound:
+        if not np.abs(y).max() <= rec.bound:
             raise SamplerDiverged(f"PF-ODE RK45 diverged at t = {t:.4g} (evaluation {nfe}): try a tighter rtol/atol")
         x = torch.from_numpy(y).view(shape).to(device=device, dtype=dtype)
-        t64 = torch.tensor(t, dtype=torch.float64)
+        t64.fill_(t)
+        t_vec.fill_(t)
         f, g2 = float(sde.drift_coef(t64)), float(sde.diffusion(t64)) ** 2
-        v = pf_velocity(score_fn, x, torch.full((n,), t, dtype=dtype, device=device), f, g2)
+        v = pf_velocity(score_fn, x, t_vec, f, g2)
         return v.to(device="cpu", dtype=torch.float64).numpy().reshape(-1)
 
     t_eval = ts64.numpy()
@@ -122,8 +124,6 @@ def pf_rk45(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generato
     sol = solve_ivp(fun, (t_eval[0], t_eval[-1]), y0, method="RK45", t_eval=t_eval, rtol=rtol, atol=atol)
     if sol.status != 0:
         raise SamplerDiverged(f"PF-ODE RK45 failed: {sol.message}")
-    frames = torch.from_numpy(np.ascontiguousarray(sol.y.T)).to(device=device, dtype=dtype).reshape((-1,) + tuple(shape))
-    rec = Recorder("PF-ODE RK45", sde, x_init, ts64, callback, hint="try a tighter rtol/atol")
-    for i in range(1, frames.shape[0]):
-        rec.record(i, frames[i])
+    frames = torch.from_numpy(sol.y[:, 1:]).T.to(device=device, dtype=dtype).reshape((-1,) + tuple(shape))
+    rec.record_all(frames)
     return rec.result(nfe=nfe)

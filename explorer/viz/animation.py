@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import json
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
@@ -73,51 +74,126 @@ def class_colorscale(n_classes: int) -> list:
     return scale
 
 
+@dataclass
+class Panel:
+    """One animated panel: particles frames [F, N, 2]; optional class labels [N], per-frame half-widths [F, 2],
+    density contours (axes [F, G], z [F, G, G] uint8), static background points [M, 2] and trails [F, P, 2]."""
+
+    frames: np.ndarray
+    title: str = ""
+    labels: np.ndarray | None = None
+    n_classes: int | None = None
+    ranges: np.ndarray | None = None
+    density: tuple[np.ndarray, np.ndarray] | None = None
+    background: np.ndarray | None = None
+    trails: np.ndarray | None = None
+
+
+def _panel_traces(p: Panel, axis: str, marker_size: float) -> list[dict]:
+    """The traces of one panel at frame 0; axis is '' or a number, as in plotly's x2/y2."""
+    xa, ya = "x" + axis, "y" + axis
+    traces = []
+    if p.density is not None:
+        axes, z = p.density
+        traces.append({"type": "contour", "x": typed(axes[0]), "y": typed(axes[0]), "z": typed(z[0], "u1"),
+                       "showscale": False, "colorscale": "Blues", "zmin": 0, "zmax": 255, "autocontour": False,
+                       "contours": {"coloring": "fill", "showlines": False, "start": 0, "end": 255, "size": 255 / 8},
+                       "opacity": 0.75, "hoverinfo": "skip", "name": "log p_t", "xaxis": xa, "yaxis": ya})
+    if p.background is not None:
+        traces.append({"type": "scatter", "mode": "markers", "x": quantized(p.background[:, 0]),
+                       "y": quantized(p.background[:, 1]), "marker": {"size": 3, "color": "#BBBBBB"},
+                       "name": "data", "hoverinfo": "skip", "xaxis": xa, "yaxis": ya})
+    marker = {"size": marker_size, "opacity": 0.8, "color": CLASS_COLORS[0]}
+    if p.labels is not None:
+        c = int(p.n_classes or (p.labels.max() + 1))
+        marker.update(color=typed(p.labels.astype(np.uint8), "u1"), colorscale=class_colorscale(c), cmin=0,
+                      cmax=c, showscale=False)
+    traces.append({"type": "scatter", "mode": "markers", "x": quantized(p.frames[0, :, 0]),
+                   "y": quantized(p.frames[0, :, 1]), "marker": marker, "name": "particles", "hoverinfo": "skip",
+                   "xaxis": xa, "yaxis": ya})
+    if p.trails is not None:
+        tx, ty = _trail_xy(p.trails, 0)
+        traces.append({"type": "scatter", "mode": "lines", "x": tx, "y": ty, "name": "paths",
+                       "line": {"color": "#222222", "width": 1.2}, "opacity": 0.7, "hoverinfo": "skip", "xaxis": xa,
+                       "yaxis": ya})
+    return traces
+
+
+def _trail_xy(trails: np.ndarray, k: int):
+    """Paths of the highlighted particles up to frame k, NaN-separated: trails [F, P, 2] -> (x, y) float32."""
+    seg = trails[: k + 1]                                           # [k+1, P, 2]
+    pad = np.full((1,) + seg.shape[1:], np.nan, dtype=np.float32)
+    xy = np.concatenate([seg, pad], 0).transpose(1, 0, 2).reshape(-1, 2)
+    return typed(xy[:, 0]), typed(xy[:, 1])
+
+
+def _panel_frame(p: Panel, k: int) -> list[dict]:
+    """What changes in one panel at frame k (same trace order as _panel_traces, static background left out)."""
+    out = []
+    if p.density is not None:
+        ax = p.density[0][k]
+        out.append({"type": "contour", "x": typed(ax), "y": typed(ax), "z": typed(p.density[1][k], "u1")})
+    out.append({"type": "scatter", "x": quantized(p.frames[k, :, 0]), "y": quantized(p.frames[k, :, 1])})
+    if p.trails is not None:
+        tx, ty = _trail_xy(p.trails, k)
+        out.append({"type": "scatter", "x": tx, "y": ty})
+    return out
+
+
+def panel_animation(panels: list[Panel], frame_labels: list[str], *, title: str = "", time_label: str = "t = ",
+                    marker_size: float = 4.0, height: int | None = None) -> dict:
+    """Figure dict: panels side by side, all advanced by one slider / Play button (frames [F, N, 2] each)."""
+    k = len(panels)
+    n_frames = panels[0].frames.shape[0]
+    gap = 0.03 if k > 1 else 0.0
+    traces, changing, layout_axes = [], [], {}
+    for i, p in enumerate(panels):
+        axis = "" if i == 0 else str(i + 1)
+        first = len(traces)
+        traces += _panel_traces(p, axis, marker_size)
+        static = 1 if p.background is not None else 0
+        n_dens = 1 if p.density is not None else 0
+        changing += list(range(first, first + n_dens)) + list(range(first + n_dens + static, len(traces)))
+        r0 = p.ranges[0] if p.ranges is not None else np.abs(p.frames).max(axis=(0, 1)) * 1.05
+        layout_axes["xaxis" + axis] = {"domain": [i / k + gap / 2, (i + 1) / k - gap / 2], "anchor": "y" + axis,
+                                       "range": [-float(r0[0]), float(r0[0])], "zeroline": False,
+                                       "constrain": "domain"}
+        layout_axes["yaxis" + axis] = {"anchor": "x" + axis, "range": [-float(r0[1]), float(r0[1])],
+                                       "zeroline": False, "scaleanchor": "x" + axis, "scaleratio": 1,
+                                       "constrain": "domain", "showticklabels": i == 0}
+    names = [str(j) for j in range(n_frames)]
+    fig_frames = []
+    for j in range(n_frames):
+        data, lay = [], {}
+        for i, p in enumerate(panels):
+            data += _panel_frame(p, j)
+            if p.ranges is not None:
+                axis = "" if i == 0 else str(i + 1)
+                rx, ry = float(p.ranges[j, 0]), float(p.ranges[j, 1])
+                lay["xaxis" + axis] = {"range": [-rx, rx]}
+                lay["yaxis" + axis] = {"range": [-ry, ry]}
+        frame = {"name": names[j], "data": data, "traces": changing}
+        if lay:
+            frame["layout"] = lay
+        fig_frames.append(frame)
+    annotations = [{"text": p.title, "showarrow": False, "xref": "paper", "yref": "paper", "x": (i + 0.5) / k,
+                    "y": 1.0, "yanchor": "bottom", "font": {"size": FONT["base"]}} for i, p in enumerate(panels) if p.title]
+    layout = {**layout_defaults(title, height=height), "template": template_json(), "showlegend": False,
+              **play_controls(names, frame_labels, prefix=time_label), **layout_axes, "annotations": annotations}
+    if annotations:
+        layout["margin"] = {**layout["margin"], "t": 80 if title else 40}
+    return {"data": traces, "layout": layout, "frames": fig_frames}
+
+
 def particle_animation(frames: np.ndarray, times: np.ndarray, *, labels: np.ndarray | None = None,
                        density: tuple[np.ndarray, np.ndarray] | None = None,
                        ranges: np.ndarray | None = None, title: str = "", time_label: str = "t = ",
                        marker_size: float = 4.0, n_classes: int | None = None) -> dict:
-    """Figure dict: scatter of frames [F, N, 2] over time, optionally over density contours (axes [F, G], z [F, G, G] uint8).
-
-    ranges [F, 2] (half-width of x and y axis per frame) lets the axes follow a growing cloud (VE)."""
-    frames = np.asarray(frames, dtype=np.float32)
-    n_frames = frames.shape[0]
-    traces = []
-    if density is not None:
-        axes, z = density
-        traces.append({"type": "contour", "x": typed(axes[0]), "y": typed(axes[0]), "z": typed(z[0], "u1"),
-                       "showscale": False, "colorscale": "Blues", "zmin": 0, "zmax": 255, "autocontour": False,
-                       "contours": {"coloring": "fill", "showlines": False, "start": 0, "end": 255, "size": 255 / 8},
-                       "opacity": 0.75, "hoverinfo": "skip", "name": "log p_t"})
-    marker = {"size": marker_size, "opacity": 0.8, "color": CLASS_COLORS[0]}
-    if labels is not None:
-        c = int(n_classes or (labels.max() + 1))
-        marker.update(color=typed(labels.astype(np.uint8), "u1"), colorscale=class_colorscale(c), cmin=0,
-                      cmax=c, showscale=False)
-    traces.append({"type": "scatter", "mode": "markers", "x": quantized(frames[0, :, 0]),
-                   "y": quantized(frames[0, :, 1]), "marker": marker, "name": "particles", "hoverinfo": "skip"})
-    names = [str(k) for k in range(n_frames)]
-    fig_frames = []
-    for k in range(n_frames):
-        data, idx = [], []
-        if density is not None:
-            data.append({"type": "contour", "x": typed(density[0][k]), "y": typed(density[0][k]),
-                         "z": typed(density[1][k], "u1")})
-            idx.append(0)
-        data.append({"type": "scatter", "x": quantized(frames[k, :, 0]), "y": quantized(frames[k, :, 1])})
-        idx.append(len(traces) - 1)
-        frame = {"name": names[k], "data": data, "traces": idx}
-        if ranges is not None:
-            rx, ry = float(ranges[k, 0]), float(ranges[k, 1])
-            frame["layout"] = {"xaxis": {"range": [-rx, rx]}, "yaxis": {"range": [-ry, ry]}}
-        fig_frames.append(frame)
-    r0 = ranges[0] if ranges is not None else np.abs(frames).max(axis=(0, 1)) * 1.05
-    layout = {**layout_defaults(title), "template": template_json(), "showlegend": False,
-              **play_controls(names, [f"{t:.2f}" for t in times], prefix=time_label),
-              "xaxis": {"range": [-float(r0[0]), float(r0[0])], "zeroline": False, "constrain": "domain"},
-              "yaxis": {"range": [-float(r0[1]), float(r0[1])], "zeroline": False, "scaleanchor": "x",
-                        "scaleratio": 1, "constrain": "domain"}}
-    return {"data": traces, "layout": layout, "frames": fig_frames}
+    """One panel: frames [F, N, 2] over time, optionally over density contours (axes [F, G], z [F, G, G] uint8)."""
+    panel = Panel(np.asarray(frames, dtype=np.float32), labels=labels, n_classes=n_classes, ranges=ranges,
+                  density=density)
+    return panel_animation([panel], [f"{t:.2f}" for t in times], title=title, time_label=time_label,
+                           marker_size=marker_size)
 
 
 @lru_cache(maxsize=1)

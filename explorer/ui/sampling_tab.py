@@ -1,0 +1,177 @@
+"""Tab "Sampling": samplers from the same starting noise, side by side, with NFE, time and distance to the data."""
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+import torch
+
+from ..compare import quality_vs_steps, reference_samples, run_samplers
+from ..forward import log_density_grid, view_half_width
+from ..metrics import energy_distance
+from ..samplers import MAX_STEPS, SAMPLERS
+from ..viz.animation import Panel, figure_page, iframe, panel_animation
+from ..viz.sampling import final_samples_figure, paths_over_river, quality_figure
+from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, user_errors
+from .sources import SCORE_SOURCES, resolve_score
+
+SAMPLER_CHOICES = [(spec.label, name) for name, spec in SAMPLERS.items()]
+DEFAULT_SAMPLERS = ["ddpm", "ddim", "pf_heun"]
+MAX_PARTICLES = 5000
+ANIMATED_POINTS = 4000      # particles animated over all panels together (payload); the final plot shows all
+N_FRAMES, N_TRAILS, N_PATHS_1D = 60, 6, 20
+QUALITY_STEPS = (5, 10, 20, 50, 100, 200)
+
+
+def _options(eta, langevin_step, langevin_t, snr) -> dict[str, dict]:
+    """Sampler keyword options from the widgets, each checked on the server."""
+    return {
+        "ddim": {"eta": number(eta, "DDIM η", 0.0, 1.0)},
+        "langevin": {"step_size": number(langevin_step, "Langevin step size", 1e-6, 1.0),
+                     "t_fixed": number(langevin_t, "Langevin noise level t", 0.001, 1.0)},
+        "pc": {"snr": number(snr, "Corrector SNR", 0.0, 1.0)},
+    }
+
+
+def _samplers(names) -> list[str]:
+    if not names:
+        raise gr.Error("Tick at least one sampler.")
+    if isinstance(names, str):
+        names = [names]
+    bad = [n for n in names if n not in SAMPLERS]
+    if bad:
+        raise gr.Error(f"unknown sampler(s) {bad}; expected some of {list(SAMPLERS)}")
+    if len(names) > 6:
+        raise gr.Error("Compare at most 6 samplers at once.")
+    return list(dict.fromkeys(names))
+
+
+def _frame_index(n_traj: int, n_frames: int = N_FRAMES) -> np.ndarray:
+    return np.unique(np.round(np.linspace(0, n_traj - 1, min(n_frames, n_traj))).astype(int))
+
+
+def _progress_cb(progress, names):
+    def cb(name, i, steps):
+        if i % max(1, steps // 50) == 0:
+            k = names.index(name)
+            progress((k + i / max(steps, 1)) / len(names), desc=f"{SAMPLERS[name].label}: step {i}/{steps}")
+    return cb
+
+
+@user_errors
+def sampling_view(dataset, means, stds, weights, process, seed, source, samplers, n_steps, n_particles,
+                  eta, langevin_step, langevin_t, snr, trained=None, progress=gr.Progress()):
+    """API 'sample': run the ticked samplers from one x_init; animation (2D) or paths over the river (1D), final samples, figures."""
+    ds = resolve_dataset(dataset, means, stds, weights)
+    sde = resolve_process(process)
+    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    names = _samplers(samplers)
+    steps = number(n_steps, "Steps", 0, MAX_STEPS, integer=True) or None
+    n = number(n_particles, "Particles", 10, MAX_PARTICLES, integer=True)
+    opts = _options(eta, langevin_step, langevin_t, snr)
+    score_fn, kind = resolve_score(source, ds, sde, trained)
+    x_init = sde.prior_sample((n, ds.dim), generator=torch.Generator().manual_seed(seed))
+    runs = run_samplers(names, score_fn, sde, x_init, seed=seed, n_steps=steps, options=opts,
+                        callback=_progress_cb(progress, names))
+    target, second = reference_samples(ds, n, seed)
+    floor = energy_distance(target, second)
+    table = [[SAMPLERS[r.name].label, r.n_steps, r.result.nfe, round(r.seconds, 3),
+              float(f"{energy_distance(r.result.x.float(), target):.4g}"), float(f"{floor:.4g}")] for r in runs]
+    if ds.dim == 1:
+        anim = gr.HTML(visible=False)
+        river = gr.Plot(_river_with_paths(ds, sde, runs), visible=True)
+        final = gr.Plot(visible=False)
+    else:
+        anim = gr.HTML(iframe(figure_page(_animation(ds, runs), plotly_src()), height=560), visible=True)
+        river = gr.Plot(visible=False)
+        final = gr.Plot(final_samples_figure([(SAMPLERS[r.name].label, r.result.x.float().numpy()) for r in runs],
+                                             target.numpy(), title="Final samples (colour) over fresh data (grey)"),
+                        visible=True)
+    note = (f"Score: **{kind}**. All samplers started from the same {n} draws of the prior "
+            f"N(0, {sde.prior_std():.3g}² I). Noise floor = energy distance between two fresh data sets of {n}.")
+    return anim, river, final, table, note
+
+
+def _animation(ds, runs) -> dict:
+    """One panel per sampler; particles subsampled so all panels together animate at most ANIMATED_POINTS."""
+    k = len(runs)
+    n = runs[0].result.x.shape[0]
+    keep = np.arange(min(n, ANIMATED_POINTS // k))
+    bg, _ = ds.sample(600, generator=torch.Generator().manual_seed(1))
+    panels = []
+    for r in runs:
+        traj = r.result.trajectory.float().numpy()
+        idx = _frame_index(traj.shape[0])
+        idx = np.round(np.linspace(idx[0], idx[-1], N_FRAMES)).astype(int)   # same frame count in every panel
+        frames = traj[idx][:, keep]
+        half = np.maximum(3.5, 1.1 * np.quantile(np.abs(frames), 0.99, axis=1).max(axis=1))
+        panels.append(Panel(frames, title=f"{SAMPLERS[r.name].label} · NFE {r.result.nfe}",
+                            ranges=np.repeat(half[:, None], 2, 1), background=bg.numpy(),
+                            trails=frames[:, :N_TRAILS]))
+    labels = [f"{j / (N_FRAMES - 1):.0%}" for j in range(N_FRAMES)]
+    return panel_animation(panels, labels, time_label="progress: ", marker_size=3.5, height=520,
+                           title="From noise to data: every sampler from the same starting points (black: a few paths)")
+
+
+def _river_with_paths(ds, sde, runs):
+    ts = torch.linspace(sde.T, 0.0, 160, dtype=torch.float64)
+    half = float(view_half_width(sde, ts, data_std=float(ds.mixture.variance().sqrt().max())).max())
+    xs = torch.linspace(-half, half, 240, dtype=torch.float64) + float(ds.mixture.mean()[0])
+    density = log_density_grid(ds.mixture, sde, ts, [xs]).exp().numpy()
+    panels = []
+    for r in runs:
+        paths = r.result.trajectory[:, :N_PATHS_1D, 0].float().numpy()
+        t = r.result.ts.double().numpy() if SAMPLERS[r.name].uses_grid else np.linspace(sde.T, sde.t_min, len(paths))
+        panels.append((f"{SAMPLERS[r.name].label} · NFE {r.result.nfe}", t[: len(paths)], paths))
+    return paths_over_river(panels, xs.numpy(), ts.numpy(), density,
+                            title="Sampler paths over the exact density river p_t(x)")
+
+
+@user_errors
+def quality_view(dataset, means, stds, weights, process, seed, source, samplers, n_particles,
+                 eta, langevin_step, langevin_t, snr, trained=None, progress=gr.Progress()):
+    """API 'quality': energy distance to the data against NFE, each sampler at several step counts."""
+    ds = resolve_dataset(dataset, means, stds, weights)
+    sde = resolve_process(process)
+    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    names = _samplers(samplers)
+    n = number(n_particles, "Particles", 10, MAX_PARTICLES, integer=True)
+    opts = _options(eta, langevin_step, langevin_t, snr)
+    score_fn, _ = resolve_score(source, ds, sde, trained)
+    rows = quality_vs_steps(names, score_fn, sde, ds, n=n, seed=seed, steps=QUALITY_STEPS, options=opts,
+                            callback=lambda i, total, desc: progress(i / total, desc=desc))
+    for r in rows:
+        r["sampler"] = SAMPLERS[r["sampler"]].label
+    target, second = reference_samples(ds, n, seed)
+    return quality_figure(rows, energy_distance(target, second),
+                          title=f"Quality against cost on {ds.label} ({n} samples, same starting noise)")
+
+
+def build_sampling_tab(setup: Setup, trained: gr.State) -> list:
+    """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
+    gr.Markdown(read_markdown("sampling"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    with gr.Row():
+        source = gr.Radio(SCORE_SOURCES, value="exact", label="Score", scale=2)
+        n_particles = gr.Slider(100, MAX_PARTICLES, value=2000, step=100, label="Particles", scale=1)
+        n_steps = gr.Slider(0, 1000, value=0, step=1, label="Steps (0 = each sampler's default)", scale=1)
+    samplers = gr.CheckboxGroup(SAMPLER_CHOICES, value=DEFAULT_SAMPLERS, label="Samplers (same starting noise)")
+    with gr.Accordion("Sampler settings", open=False):
+        with gr.Row():
+            eta = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label="DDIM η (0 deterministic, 1 = DDPM)")
+            snr = gr.Slider(0.0, 1.0, value=0.16, step=0.01, label="PC corrector SNR")
+            langevin_step = gr.Number(value=1e-3, label="Langevin step size ε")
+            langevin_t = gr.Slider(0.001, 1.0, value=0.01, step=0.001, label="Langevin noise level t")
+    with gr.Row():
+        run = gr.Button("Sample", variant="primary")
+        quality = gr.Button("Quality vs steps")
+    note = gr.Markdown()
+    anim = gr.HTML(elem_id="sampling-anim")
+    river = gr.Plot(label="Paths over the density river", visible=False)
+    final = gr.Plot(label="Final samples")
+    table = gr.Dataframe(headers=["sampler", "steps", "NFE", "time (s)", "energy distance", "noise floor"],
+                         label="Figures", interactive=False)
+    quality_plot = gr.Plot(label="Quality vs NFE")
+    inputs = setup.inputs + [source, samplers, n_steps, n_particles, eta, langevin_step, langevin_t, snr, trained]
+    run.click(sampling_view, inputs, [anim, river, final, table, note], api_name="sample")
+    q_inputs = setup.inputs + [source, samplers, n_particles, eta, langevin_step, langevin_t, snr, trained]
+    quality.click(quality_view, q_inputs, quality_plot, api_name="quality")
+    return []
