@@ -7,6 +7,7 @@ import gradio as gr
 
 from explorer.ui.common import build_setup
 from explorer.ui.forward_tab import build_forward_tab
+from explorer.ui.learned_tab import build_learned_tab
 from explorer.ui.likelihood_tab import build_likelihood_tab
 from explorer.ui.sampling_tab import build_sampling_tab
 from explorer.ui.score_tab import build_score_tab
@@ -35,6 +36,8 @@ def build_demo() -> gr.Blocks:
                 load_events += build_forward_tab(setup)
             with gr.Tab("Score field", id="score"):
                 load_events += build_score_tab(setup)
+            with gr.Tab("Learned score", id="learned"):
+                load_events += build_learned_tab(setup, trained)
             with gr.Tab("Sampling", id="sampling"):
                 load_events += build_sampling_tab(setup, trained)
             with gr.Tab("Likelihood", id="likelihood"):

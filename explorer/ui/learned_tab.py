@@ -1,0 +1,182 @@
+"""Tab "Learned score": train a score network live (per user), and compare it with the exact score."""
+from __future__ import annotations
+
+import threading
+import time
+
+import gradio as gr
+import numpy as np
+import torch
+
+from ..fields import arrow_lengths, evaluate_score, grid_2d
+from ..forward import view_half_width
+from ..learned import error_on_grid, error_over_time, nearest_reference_distance
+from ..networks import ScoreNetConfig
+from ..samplers import sample
+from ..scores import exact_score
+from ..training import DEFAULTS, TrainingDiverged, train
+from ..viz.learned import curves_side_by_side, error_curve, error_map, fields_side_by_side, loss_figure
+from ..viz.sampling import final_samples_figure
+from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
+from .sources import resolve_score
+
+PARAMETERISATIONS = [("predict ε (DDPM)", "eps"), ("predict x₀", "x0"), ("predict the score", "score")]
+MAX_STEPS, REPORT_EVERY, UPDATE_S = 20_000, 50, 0.7
+FIELD_SIDE = 17
+
+
+def field_view(model_score, ds, sde, t: float, title: str):
+    """Learned next to exact: arrows in 2D (normalised), curves in 1D."""
+    exact = ds.exact()
+    exact_fn = exact_score(ds, sde)
+    tt = torch.tensor([t], dtype=torch.float64)
+    half = float(view_half_width(sde, tt))
+    if ds.dim == 1:
+        x = torch.linspace(-half, half, 400, dtype=torch.float64)[:, None]
+        return curves_side_by_side(x[:, 0].numpy(), exact.log_prob(x, t, sde).exp().numpy(),
+                                   evaluate_score(model_score, x.float(), t)[:, 0].numpy(),
+                                   evaluate_score(exact_fn, x, t)[:, 0].numpy(), title=title)
+    axis, pts = grid_2d(half, FIELD_SIDE)
+    spacing = 2 * half / (FIELD_SIDE - 1)
+    learned = arrow_lengths(evaluate_score(model_score, pts.float(), t), spacing, normalize=True)
+    exact_v = arrow_lengths(evaluate_score(exact_fn, pts, t), spacing, normalize=True)
+    fine_axis, fine = grid_2d(half, 70)
+    log_p = exact.log_prob(fine, t, sde).reshape(70, 70)
+    return fields_side_by_side(fine_axis.numpy(), log_p.numpy(), pts.numpy(), learned.numpy(), exact_v.numpy(),
+                               title=title)
+
+
+def _loss_plot(losses):
+    steps = np.arange(1, len(losses) + 1) * REPORT_EVERY
+    return loss_figure(steps, np.asarray(losses))
+
+
+@user_errors
+def train_view(dataset, means, stds, weights, process, seed, parameterisation, steps, lr, width, t,
+               progress=gr.Progress()):
+    """API 'train': trains a score network (streamed: loss curve, learned vs exact field, status); the model goes to this session's state."""
+    ds = resolve_dataset(dataset, means, stds, weights)
+    sde = resolve_process(process)
+    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    if parameterisation not in {v for _, v in PARAMETERISATIONS}:
+        raise gr.Error(f"unknown parameterisation {parameterisation!r}; expected one of ['eps', 'x0', 'score']")
+    steps = number(steps, "Training steps", 100, MAX_STEPS, integer=True)
+    lr = number(lr, "Learning rate", 1e-5, 0.05)
+    width = number(width, "Width", 16, 512, integer=True)
+    t = number(t, "Time t", 0.01, 1.0)
+    config = ScoreNetConfig.for_data(ds, sde, parameterisation=parameterisation, width=width)
+    stop = threading.Event()
+    box: dict = {}                                   # written by the worker thread, read here
+
+    def report(p):
+        box["snap"] = (p.step, p.steps, p.loss, p.model.copy(), list(p.model.losses), p.elapsed_s)
+        return not stop.is_set()
+
+    def work():
+        try:
+            box["model"] = train(config, ds, sde, steps=steps, lr=lr, seed=seed, callback=report,
+                                 report_every=REPORT_EVERY)
+        except Exception as e:  # noqa: BLE001 - handed to the generator, which reports it
+            box["error"] = e
+
+    worker = threading.Thread(target=work, name="train", daemon=True)
+    worker.start()
+    try:
+        shown = None
+        while worker.is_alive() or shown is not box.get("snap"):
+            worker.join(timeout=UPDATE_S)
+            snap = box.get("snap")
+            if snap is None or snap is shown:
+                continue
+            shown = snap
+            step, total, loss, model, losses, elapsed = snap
+            progress(step / total, desc=f"training: step {step}/{total}")
+            status = f"step **{step}/{total}** · loss {loss:.4f} · {elapsed:.1f} s"
+            yield (_loss_plot(losses), field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, step {step}"),
+                   status, gr.skip())
+        if "error" in box:
+            e = box["error"]
+            raise gr.Error(str(e) if isinstance(e, (TrainingDiverged, ValueError)) else
+                           f"Training failed ({type(e).__name__}); the details are in the server log.") from e
+        model = box["model"]
+        status = (f"Done: **{model.info['steps']} steps** in {box['snap'][5]:.1f} s, final loss "
+                  f"{model.losses[-1]:.4f}. Your network is used wherever you pick *My trained network*.")
+        yield (_loss_plot(model.losses), field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, trained"), status,
+               model)
+    finally:
+        stop.set()       # Stop button, a closed page or an error: the worker ends at its next report
+
+
+@user_errors
+def compare_view(dataset, means, stds, weights, process, seed, source, t, trained=None, progress=gr.Progress()):
+    """API 'compare': learned vs exact field at t, the p_t-weighted error map, the error over t, and (shapes) memorisation."""
+    ds = resolve_dataset(dataset, means, stds, weights)
+    sde = resolve_process(process)
+    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    t = number(t, "Time t", 0.01, 1.0)
+    if source not in ("pretrained", "trained"):
+        raise gr.Error("Compare a network: choose 'Pretrained network' or 'My trained network'.")
+    score_fn, kind = resolve_score(source, ds, sde, trained)
+    progress(0.1, desc="fields")
+    fields = field_view(score_fn, ds, sde, t, f"{kind} against the exact score at t = {t:.2f}")
+    emap = None
+    if ds.dim == 2:
+        half = float(view_half_width(sde, torch.tensor([t], dtype=torch.float64)))
+        axis, pts = grid_2d(half, 60)
+        err, log_p = error_on_grid(score_fn, ds.exact(), sde, t, pts)
+        emap = error_map(axis.numpy(), err.reshape(60, 60).numpy(), log_p.reshape(60, 60).numpy(),
+                         title=f"Where the network is wrong at t = {t:.2f} (weighted by p_t)")
+    progress(0.4, desc="error over t")
+    ts = torch.tensor([0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0])
+    rms, rel = error_over_time(score_fn, ds, sde, ts, n=1000, generator=torch.Generator().manual_seed(seed))
+    curve = error_curve(ts.numpy(), rms.numpy(), rel.numpy(), title="Error averaged over x_t ~ p_t")
+    memo, note = None, ""
+    if not ds.is_mixture and ds.dim == 2:
+        progress(0.7, desc="sampling with the ideal denoiser and with the network")
+        ref = ds.exact().means.float()
+        x_init = sde.prior_sample((1000, 2), generator=torch.Generator().manual_seed(seed))
+        ideal = sample("pf_heun", exact_score(ds, sde), sde, x_init, n_steps=100).x
+        net = sample("pf_heun", score_fn, sde, x_init, n_steps=100).x
+        d_ideal, d_net = nearest_reference_distance(ideal, ref), nearest_reference_distance(net, ref)
+        memo = final_samples_figure([("ideal denoiser (exact empirical score)", ideal.numpy()), (kind, net.numpy())],
+                                    ref.numpy(), title="Memorisation: samples (blue) over the reference points (grey)")
+        note = (f"Median distance to the nearest of the {len(ref)} reference points: ideal denoiser "
+                f"**{float(d_ideal.median()):.4f}** (it reproduces them), network **{float(d_net.median()):.4f}** "
+                f"(it generalises).")
+    return fields, emap, curve, memo, note
+
+
+def build_learned_tab(setup: Setup, trained: gr.State) -> list:
+    """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
+    gr.Markdown(read_markdown("learned"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    with gr.Row():
+        param = gr.Radio(PARAMETERISATIONS, value="eps", label="The network predicts", scale=2)
+        steps = gr.Slider(100, MAX_STEPS, value=DEFAULTS["steps"], step=100, label="Training steps", scale=1)
+        lr = gr.Number(value=DEFAULTS["lr"], label="Learning rate", scale=1)
+        width = gr.Slider(16, 512, value=128, step=16, label="Width", scale=1)
+        t = gr.Slider(0.01, 1.0, value=0.1, step=0.01, label="Time t of the field", scale=1)
+    with gr.Row():
+        train_btn = gr.Button("Train", variant="primary")
+        stop_btn = gr.Button("Stop", variant="stop")
+    status = gr.Markdown()
+    with gr.Row():
+        loss_plot = gr.Plot(label="Loss", scale=1)
+        field_plot = gr.Plot(label="Learned and exact score", scale=2)
+    event = train_btn.click(train_view, setup.inputs + [param, steps, lr, width, t],
+                            [loss_plot, field_plot, status, trained], api_name="train", show_progress="minimal",
+                            concurrency_id="train", concurrency_limit=2)
+    stop_btn.click(None, None, None, cancels=[event], api_visibility="private")
+    gr.Markdown("### Learned against exact")
+    with gr.Row():
+        source = gr.Radio([("Pretrained network", "pretrained"), ("My trained network", "trained")],
+                          value="pretrained", label="Network", scale=2)
+        compare_btn = gr.Button("Compare with the exact score", scale=1)
+    memo_note = gr.Markdown()
+    fields = gr.Plot(label="Fields")
+    with gr.Row():
+        emap = gr.Plot(label="Error map")
+        curve = gr.Plot(label="Error over t")
+    memo = gr.Plot(label="Memorisation")
+    compare_btn.click(compare_view, setup.inputs + [source, t, trained], [fields, emap, curve, memo, memo_note],
+                      api_name="compare")
+    return []

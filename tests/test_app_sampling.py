@@ -1,0 +1,73 @@
+"""The Sampling, Quality and Likelihood endpoints through gradio_client, good and bad input."""
+import json
+
+import pytest
+from gradio_client.exceptions import AppError
+
+C = ("", "", "")                         # custom 1D fields (unused here)
+OPTS = (0.0, 1e-3, 0.01, 0.16)           # eta, Langevin step, Langevin t, PC snr
+
+
+def _plot(value) -> dict:
+    if isinstance(value, dict) and "value" in value:
+        value = value["value"]
+    return json.loads(value["plot"])
+
+
+def test_sample_2d_side_by_side(client):
+    anim, river, final, table, note = client.predict("ring8", *C, "vp_linear", 0, "exact", ["ddim", "pf_heun"], 0, 500,
+                                                     *OPTS, api_name="/sample")
+    assert anim["visible"] and "srcdoc" in anim["value"] and not river["visible"]
+    rows = table["data"]
+    assert [r[0] for r in rows] == ["DDIM", "PF-ODE, Heun"]
+    assert rows[1][2] == 100                         # Heun: 2 evaluations per step, 50 steps
+    floor = rows[0][5]
+    # 500 samples from the exact score: within 5x the two-data-sets distance (sampler tests check this tightly)
+    assert all(0 <= r[4] < 5 * floor + 1e-3 for r in rows)
+    assert "same 500 draws" in note
+
+
+def test_sample_1d_paths_over_river(client):
+    anim, river, final, table, _ = client.predict("far_mode_1d", *C, "ve", 2, "exact", ["ddpm"], 200, 300, *OPTS,
+                                                  api_name="/sample")
+    assert not anim["visible"] and river["visible"]
+    fig = _plot(river)
+    assert fig["data"][0]["type"] == "heatmap" and len(fig["data"]) == 1 + 20
+
+
+def test_quality_vs_nfe(client):
+    fig = _plot(client.predict("asym3", *C, "vp_linear", 0, "exact", ["pf_euler"], 200, *OPTS, api_name="/quality"))
+    assert len(fig["data"]) == 1 and len(fig["data"][0]["x"]) == 6
+
+
+@pytest.mark.parametrize(
+    "samplers, steps, source, opts, message",
+    [
+        ([], 0, "exact", OPTS, "Tick at least one sampler"),
+        (["dmm"], 0, "exact", OPTS, "not in the list of choices"),
+        (["ddim"], 1001, "exact", OPTS, "greater than maximum value 1000"),
+        (["ddim"], 0, "exact", (1.5, 1e-3, 0.01, 0.16), "greater than maximum value 1"),
+        (["langevin"], 50, "exact", (0.0, -1.0, 0.01, 0.16), "Langevin step size must be between"),
+        (["langevin"], 100, "exact", (0.0, 0.9, 0.01, 0.16), r"diverged at step \d+ of 100"),
+        (["ddim"], 0, "pretrained", OPTS, "No pretrained network for"),
+        (["ddim"], 0, "trained", OPTS, "No trained network in this session"),
+    ],
+)
+def test_bad_sampling_input(client, samplers, steps, source, opts, message):
+    process = "subvp" if source == "pretrained" else "vp_linear"
+    with pytest.raises(AppError, match=message) as err:
+        client.predict("ring8", *C, process, 0, source, samplers, steps, 300, *opts, api_name="/sample")
+    assert "Traceback" not in str(err.value)
+
+
+def test_likelihood_1d_matches_exact(client):
+    fig, table = client.predict("two_modes_1d", *C, "vp_linear", 0, "exact", 10, 100, -5, api_name="/likelihood")
+    rows = dict(table["data"])
+    assert float(rows["mean |ODE − exact| over the grid (nats)"]) < 0.02
+    exact, ode = float(rows["exact NLL of the same data (nats)"]), float(rows["PF-ODE NLL of held-out data (nats)"])
+    assert abs(exact - ode) < 0.02
+
+
+def test_likelihood_refuses_degenerate_empirical(client):
+    with pytest.raises(AppError, match="degenerate"):
+        client.predict("moons", *C, "vp_linear", 0, "exact", 10, 100, -4, api_name="/likelihood")
