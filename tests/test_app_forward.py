@@ -93,7 +93,8 @@ def test_handlers_check_every_value_themselves(kwargs, message):
 
     from explorer.ui.forward_tab import forward_view
 
-    args = dict(dataset="ring8", means="", stds="", weights="", process="vp_linear", seed=0, n_particles=100, n_frames=5)
+    args = dict(dataset="ring8", means="", stds="", weights="", process="vp_linear", seed=0, user_data=None,
+                n_particles=100, n_frames=5)
     args.update(kwargs)
     with pytest.raises(gr.Error, match=message):
         forward_view(**args)
@@ -106,7 +107,7 @@ def test_score_handler_checks_time(t):
     from explorer.ui.score_tab import score_view
 
     with pytest.raises(gr.Error, match="Time t"):
-        score_view("moons", "", "", "", "vp_linear", 0, t, 10, True)
+        score_view("moons", "", "", "", "vp_linear", 0, None, t, 10, True)
 
 
 def test_app_still_serves_after_errors(client):

@@ -59,9 +59,9 @@ def schedule_plot(sde: SDE, n_steps: int = 1000):
 
 
 @user_errors
-def forward_view(dataset, means, stds, weights, process, seed, n_particles, n_frames):
+def forward_view(dataset, means, stds, weights, process, seed, user_data, n_particles, n_frames):
     """API 'forward': the 2D animation (HTML) or the 1D river (plot), whichever fits the dataset."""
-    ds = resolve_dataset(dataset, means, stds, weights)
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
     g = seed_generator(seed)
     n = number(n_particles, "Particles", 10, MAX_PARTICLES, integer=True)

@@ -52,10 +52,10 @@ def _loss_plot(losses):
 
 
 @user_errors
-def train_view(dataset, means, stds, weights, process, seed, parameterisation, steps, lr, width, t,
+def train_view(dataset, means, stds, weights, process, seed, user_data, parameterisation, steps, lr, width, t,
                progress=gr.Progress()):
     """API 'train': trains a score network (streamed: loss curve, learned vs exact field, status); the model goes to this session's state."""
-    ds = resolve_dataset(dataset, means, stds, weights)
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
     seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
     if parameterisation not in {v for _, v in PARAMETERISATIONS}:
@@ -108,9 +108,9 @@ def train_view(dataset, means, stds, weights, process, seed, parameterisation, s
 
 
 @user_errors
-def compare_view(dataset, means, stds, weights, process, seed, source, t, trained=None, progress=gr.Progress()):
+def compare_view(dataset, means, stds, weights, process, seed, user_data, source, t, trained=None, progress=gr.Progress()):
     """API 'compare': learned vs exact field at t, the p_t-weighted error map, the error over t, and (shapes) memorisation."""
-    ds = resolve_dataset(dataset, means, stds, weights)
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
     seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
     t = number(t, "Time t", 0.01, 1.0)

@@ -18,10 +18,10 @@ HALF_WIDTH = 3.0
 
 
 @user_errors
-def likelihood_view(dataset, means, stds, weights, process, seed, source, grid, n_test, log10_rtol,
+def likelihood_view(dataset, means, stds, weights, process, seed, user_data, source, grid, n_test, log10_rtol,
                     trained=None, progress=gr.Progress()):
     """API 'likelihood': PF-ODE log p on a grid (and the exact log p for mixtures), and the NLL of held-out samples."""
-    ds = resolve_dataset(dataset, means, stds, weights)
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
     seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
     g = number(grid, "Grid points per side", 5, 60, integer=True)

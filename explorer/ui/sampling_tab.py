@@ -58,10 +58,10 @@ def _progress_cb(progress, names):
 
 
 @user_errors
-def sampling_view(dataset, means, stds, weights, process, seed, source, samplers, n_steps, n_particles,
+def sampling_view(dataset, means, stds, weights, process, seed, user_data, source, samplers, n_steps, n_particles,
                   eta, langevin_step, langevin_t, snr, trained=None, progress=gr.Progress()):
     """API 'sample': run the ticked samplers from one x_init; animation (2D) or paths over the river (1D), final samples, figures."""
-    ds = resolve_dataset(dataset, means, stds, weights)
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
     seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
     names = _samplers(samplers)
@@ -127,10 +127,10 @@ def _river_with_paths(ds, sde, runs):
 
 
 @user_errors
-def quality_view(dataset, means, stds, weights, process, seed, source, samplers, n_particles,
+def quality_view(dataset, means, stds, weights, process, seed, user_data, source, samplers, n_particles,
                  eta, langevin_step, langevin_t, snr, trained=None, progress=gr.Progress()):
     """API 'quality': energy distance to the data against NFE, each sampler at several step counts."""
-    ds = resolve_dataset(dataset, means, stds, weights)
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
     seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
     names = _samplers(samplers)

@@ -37,9 +37,9 @@ def score_field_figure(ds, sde, t: float, n_side: int, normalize: bool):
 
 
 @user_errors
-def score_view(dataset, means, stds, weights, process, seed, t, n_side, normalize):
+def score_view(dataset, means, stds, weights, process, seed, user_data, t, n_side, normalize):
     """API 'score_field': the exact score field at time t."""
-    ds = resolve_dataset(dataset, means, stds, weights)
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
     t = number(t, "Time t", 0.01, 1.0)
     n = number(n_side, "Arrows per side", 5, MAX_ARROWS_PER_SIDE, integer=True)
