@@ -1,6 +1,5 @@
 """Every sampler through the registry: same seed -> same trajectory, the generator is the only randomness, shapes
 and NFE are what they say, any rank of x works, and bad input fails with a clear message."""
-import math
 import re
 
 import pytest

@@ -13,7 +13,7 @@ from ..forward import view_half_width
 from ..learned import error_on_grid, error_over_time, nearest_reference_distance
 from ..networks import ScoreNetConfig
 from ..samplers import sample
-from ..scores import exact_score
+from ..scores import exact_score, mixture_score
 from ..training import DEFAULTS, TrainingDiverged, train
 from ..viz.learned import curves_side_by_side, error_curve, error_map, fields_side_by_side, loss_figure
 from ..viz.sampling import final_samples_figure
@@ -23,6 +23,7 @@ from .sources import resolve_score
 PARAMETERISATIONS = [("predict ε (DDPM)", "eps"), ("predict x₀", "x0"), ("predict the score", "score")]
 MAX_STEPS, REPORT_EVERY, UPDATE_S = 20_000, 50, 0.7
 FIELD_SIDE = 17
+MEMO_POINTS = 100       # a small training set makes the ideal denoiser's memorisation plain to see
 
 
 def field_view(model_score, ds, sde, t: float, title: str):
@@ -128,22 +129,23 @@ def compare_view(dataset, means, stds, weights, process, seed, user_data, source
                          title=f"Where the network is wrong at t = {t:.2f} (weighted by p_t)")
     progress(0.4, desc="error over t")
     ts = torch.tensor([0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0])
-    rms, rel = error_over_time(score_fn, ds, sde, ts, n=1000, generator=torch.Generator().manual_seed(seed))
+    rms, rel = error_over_time(score_fn, ds, sde, ts, n=600, generator=torch.Generator().manual_seed(seed))
     curve = error_curve(ts.numpy(), rms.numpy(), rel.numpy(), title="Error averaged over x_t ~ p_t")
     memo, note = None, ""
     if not ds.is_mixture and ds.dim == 2:
         progress(0.7, desc="sampling with the ideal denoiser and with the network")
-        ref = ds.exact().means.float()
+        train_set = ds.exact(MEMO_POINTS) if ds.empirical is None else ds.exact()
+        ref = train_set.means.float()
         x_init = sde.prior_sample((1000, 2), generator=torch.Generator().manual_seed(seed))
-        ideal = sample("pf_heun", exact_score(ds, sde), sde, x_init, n_steps=100).x
+        ideal = sample("pf_heun", mixture_score(train_set, sde), sde, x_init, n_steps=100).x
         net = sample("pf_heun", score_fn, sde, x_init, n_steps=100).x
         d_ideal, d_net = nearest_reference_distance(ideal, ref), nearest_reference_distance(net, ref)
-        memo = final_samples_figure([("ideal denoiser (exact empirical score)", ideal.numpy()), (kind, net.numpy())],
-                                    ref.numpy(), title="Memorisation: samples (blue) over the reference points (grey)")
-        note = (f"Median distance to the nearest of the {len(ref)} reference points: ideal denoiser "
+        memo = final_samples_figure([(f"ideal denoiser of {len(ref)} points", ideal.numpy()), (kind, net.numpy())],
+                                    ref.numpy(), title="Memorisation: samples (blue) over the training points (grey)")
+        note = (f"Median distance to the nearest of {len(ref)} training points: ideal denoiser "
                 f"**{float(d_ideal.median()):.4f}** (it reproduces them), network **{float(d_net.median()):.4f}** "
                 f"(it generalises).")
-    return fields, emap, curve, memo, note
+    return (fields, gr.Plot(emap, visible=emap is not None), curve, gr.Plot(memo, visible=memo is not None), note)
 
 
 def build_learned_tab(setup: Setup, trained: gr.State) -> list:

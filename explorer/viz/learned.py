@@ -13,7 +13,7 @@ def loss_figure(steps: np.ndarray, losses: np.ndarray, *, title: str = "Training
     """The mean DSM loss per reporting interval against the step, log y."""
     fig = go.Figure(go.Scatter(x=steps, y=losses, mode="lines+markers", line={"color": LEARNED_COLOR, "width": 3}))
     fig.update_xaxes(title="step")
-    fig.update_yaxes(title="loss", type="log", exponentformat="power")
+    fig.update_yaxes(title="loss", type="log", exponentformat="power", dtick="D2")
     fig.update_layout(**layout_defaults(title, height=320))
     return fig
 
@@ -27,7 +27,8 @@ def fields_side_by_side(axis: np.ndarray, log_p: np.ndarray, pts: np.ndarray, le
     lim = float(axis[-1])
     for col, (vec, color) in enumerate(((learned, LEARNED_COLOR), (exact, EXACT_COLOR)), start=1):
         fig.add_trace(go.Contour(x=axis.astype(np.float32), y=axis.astype(np.float32), z=rel, colorscale="Greys",
-                                 contours={"coloring": "fill", "showlines": False}, ncontours=10, opacity=0.35,
+                                 reversescale=True, contours={"coloring": "fill", "showlines": False}, ncontours=10,
+                                 opacity=0.35,
                                  showscale=False, hoverinfo="skip"), 1, col)
         fig.add_trace(arrow_trace(pts, vec, color=color), 1, col)
         fig.update_xaxes(range=[-lim, lim], constrain="domain", row=1, col=col)
@@ -74,7 +75,8 @@ def error_curve(ts: np.ndarray, rms: np.ndarray, rel: np.ndarray, *, title: str 
     fig.add_trace(go.Scatter(x=ts, y=rel, mode="lines+markers", name="relative to RMS ‖∇log p_t‖",
                              line={"color": CLASS_COLORS[0], "width": 3, "dash": "dot"}), secondary_y=True)
     fig.update_xaxes(title="t")
-    fig.update_yaxes(title="RMS error", type="log", exponentformat="power", secondary_y=False)
-    fig.update_yaxes(title="relative error", type="log", exponentformat="power", secondary_y=True, showgrid=False)
+    fig.update_yaxes(title="RMS error", type="log", exponentformat="power", dtick="D2", secondary_y=False)
+    fig.update_yaxes(title="relative error", type="log", exponentformat="power", dtick="D2", secondary_y=True,
+                     showgrid=False)
     fig.update_layout(**layout_defaults(title, height=380), legend={"x": 0.35, "y": 0.99})
     return fig
