@@ -103,14 +103,6 @@ def check_positive(name: str, v) -> float:
     return v
 
 
-def check_nonnegative(name: str, v) -> float:
-    """A finite float >= 0."""
-    v = _as_float(name, v)
-    if not (math.isfinite(v) and v >= 0):
-        raise ValueError(f"{name} must be a finite number >= 0, got {v!r}")
-    return v
-
-
 def check_unit(name: str, v) -> float:
     """A float in [0, 1]."""
     v = _as_float(name, v)

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import plotly
+import plotly.colors as pc
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -23,6 +24,8 @@ from .style import CLASS_COLORS, FONT, layout_defaults
 
 PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
 PLOTLY_JS = PLOTLY_JS_DIR / "plotly.min.js"
+# plotly.py's light-to-dark ColorBrewer Blues, spelled out: plotly.js's own "Blues" runs the other way.
+BLUES = [[i / (len(pc.sequential.Blues) - 1), c] for i, c in enumerate(pc.sequential.Blues)]
 
 
 def quantized(a: np.ndarray) -> dict:
@@ -96,7 +99,7 @@ def _panel_traces(p: Panel, axis: str, marker_size: float) -> list[dict]:
     if p.density is not None:
         axes, z = p.density
         traces.append({"type": "contour", "x": typed(axes[0]), "y": typed(axes[0]), "z": typed(z[0], "u1"),
-                       "showscale": False, "colorscale": "Blues", "zmin": 0, "zmax": 255, "autocontour": False,
+                       "showscale": False, "colorscale": BLUES, "zmin": 0, "zmax": 255, "autocontour": False,
                        "contours": {"coloring": "fill", "showlines": False, "start": 0, "end": 255, "size": 255 / 8},
                        "opacity": 0.75, "hoverinfo": "skip", "name": "log p_t", "xaxis": xa, "yaxis": ya})
     if p.background is not None:

@@ -24,7 +24,7 @@ def log_density_maps(axis: np.ndarray, estimated: np.ndarray, exact: np.ndarray 
                                  colorscale="RdBu" if is_diff else "Viridis",
                                  zmin=-lim if is_diff else max(floor, top - 12), zmax=lim if is_diff else top,
                                  colorbar={"x": (i + 1) / len(maps) - 0.01, "thickness": 10, "len": 0.9},
-                                 hoverinfo="x+y+z"), 1, i + 1)
+                                 zsmooth="best", hoverinfo="x+y+z"), 1, i + 1)
         fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", scaleratio=1, constrain="domain", row=1, col=i + 1)
         fig.update_xaxes(constrain="domain", row=1, col=i + 1)
     fig.update_layout(**layout_defaults(title, height=420))

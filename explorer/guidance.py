@@ -1,0 +1,213 @@
+"""Classifier guidance and classifier-free guidance (Luo §"Guidance"; Dhariwal & Nichol 2021; Ho & Salimans 2022).
+
+Luo's convention, used everywhere here (one guidance scale gamma for both kinds):
+  classifier guidance   grad log p_t(x | y) ~ grad log p_t(x) + gamma grad log p_phi(y | x_t, t)
+  classifier-free       grad log p_t(x | y) ~ grad log p_t(x) + gamma (grad log p_t(x | y) - grad log p_t(x))
+                                          = gamma grad log p_t(x | y) + (1 - gamma) grad log p_t(x)
+  gamma = 0: unconditional,  gamma = 1: conditional (exact, by Bayes: grad log p(y | x) = grad log p(x | y) - grad log p(x)),
+  gamma > 1: guided (sharper, less diverse classes: p_t(x) p_t(y | x)^gamma).
+explorer.networks.network_score's `guidance=w` is Ho & Salimans' w, (1 + w) s(x, y) - w s(x): w = gamma - 1.
+
+A LogClassifier maps (x_t [N, D], t [N]) to log-probabilities [N, C]; its gradient is taken by autograd.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+from typing import Callable, NamedTuple
+
+import torch
+
+from .distributions import Dataset
+from .metrics import energy_distance
+from .mixture import GaussianMixture
+from .scores import ScoreFn
+from .sde import SDE
+from .tensors import as_time
+
+Tensor = torch.Tensor
+LogClassifier = Callable[[Tensor, Tensor], Tensor]   # (x_t [N, D], t [N]) -> log p(y | x_t, t) [N, C]
+
+GAMMA_MAX = 20.0      # guidance scales must lie in [0, GAMMA_MAX] (the UI's slider range)
+
+
+# --- argument checks ---------------------------------------------------------------------------------
+def check_gamma(gamma) -> float:
+    """A guidance scale in [0, GAMMA_MAX] as a float; NaN, inf, bools and non-numbers fail with the range."""
+    if isinstance(gamma, bool) or not isinstance(gamma, (numbers.Real, Tensor)):
+        raise ValueError(f"guidance scale gamma must be a number in [0, {GAMMA_MAX:g}], got {gamma!r}")
+    g = float(gamma)
+    if not (math.isfinite(g) and 0.0 <= g <= GAMMA_MAX):
+        raise ValueError(f"guidance scale gamma must be in [0, {GAMMA_MAX:g}], got {gamma!r}")
+    return g
+
+
+def check_class(y, num_classes: int) -> int:
+    """A class index in [0, num_classes - 1] as an int; anything else fails naming the valid classes."""
+    if isinstance(y, Tensor) and y.numel() == 1 and not y.is_floating_point():
+        y = int(y)
+    if isinstance(y, bool) or not isinstance(y, numbers.Integral) or not 0 <= int(y) < num_classes:
+        raise ValueError(f"class {y!r} does not exist; expected an integer in [0, {num_classes - 1}]")
+    return int(y)
+
+
+def _labels(y, x: Tensor) -> Tensor:
+    """y (int, [] or [N]) as a long tensor [N] on x's device."""
+    return torch.as_tensor(y, dtype=torch.long, device=x.device).expand(x.shape[0]).clone()
+
+
+# --- guided scores -----------------------------------------------------------------------------------
+def classifier_gradient(log_classifier: LogClassifier, y, x: Tensor, t) -> Tensor:
+    """grad_x log p_phi(y | x_t, t) by autograd (works inside torch.no_grad samplers); x [N, D], y int or [N] -> [N, D]."""
+    t = as_time(t, x)
+    labels = _labels(y, x)
+    with torch.enable_grad():
+        xg = x.detach().requires_grad_(True)
+        logp = log_classifier(xg, t.detach())
+        picked = logp.gather(1, labels[:, None].to(logp.device)).sum()
+        (grad,) = torch.autograd.grad(picked, xg)
+    return grad.to(x.dtype)
+
+
+def guidance_term(log_classifier: LogClassifier, y, gamma: float) -> ScoreFn:
+    """The added term alone, (x, t) -> gamma grad_x log p_phi(y | x_t, t) [N, D] (the arrows of the guidance field)."""
+    gamma = check_gamma(gamma)
+
+    def term(x: Tensor, t) -> Tensor:
+        return gamma * classifier_gradient(log_classifier, y, x, t)
+
+    return term
+
+
+def cfg_term(uncond_fn: ScoreFn, cond_fn: ScoreFn, gamma: float) -> ScoreFn:
+    """The classifier-free added term alone, (x, t) -> gamma (s(x, t, y) - s(x, t)) [N, D] (an implicit classifier's gradient)."""
+    gamma = check_gamma(gamma)
+
+    def term(x: Tensor, t) -> Tensor:
+        return gamma * (cond_fn(x, t) - uncond_fn(x, t))
+
+    return term
+
+
+def classifier_guided_score(score_fn: ScoreFn, log_classifier: LogClassifier, y, gamma: float) -> ScoreFn:
+    """Classifier guidance (Luo, Guidance): s(x, t) + gamma grad_x log p_phi(y | x_t, t); x [N, D] -> [N, D]."""
+    term = guidance_term(log_classifier, y, gamma)
+    gamma = check_gamma(gamma)
+
+    def guided(x: Tensor, t) -> Tensor:
+        s = score_fn(x, t)
+        return s if gamma == 0.0 else s + term(x, t)
+
+    return guided
+
+
+def cfg_score(uncond_fn: ScoreFn, cond_fn: ScoreFn, gamma: float) -> ScoreFn:
+    """Classifier-free guidance (Luo, Guidance): s(x, t) + gamma (s(x, t, y) - s(x, t)); x [N, D] -> [N, D]."""
+    gamma = check_gamma(gamma)
+
+    def guided(x: Tensor, t) -> Tensor:
+        s_u = uncond_fn(x, t)
+        return s_u + gamma * (cond_fn(x, t) - s_u)
+
+    return guided
+
+
+def network_cfg_score(model, y, gamma: float) -> ScoreFn:
+    """CFG with a class-conditional explorer.training.TrainedModel (its "no label" token is the unconditional branch)."""
+    gamma = check_gamma(gamma)
+    if model.config.num_classes == 0:
+        raise ValueError("classifier-free guidance needs a class-conditional network; this one is unconditional")
+    y = check_class(y, model.config.num_classes)
+    return cfg_score(model.score_fn(None), model.score_fn(y), gamma)
+
+
+# --- the exact references for Gaussian mixtures -------------------------------------------------------
+def exact_classifier(mixture: GaussianMixture, sde: SDE) -> LogClassifier:
+    """The exact noise-conditional classifier log p_t(y | x) of a Gaussian mixture, (x [N, D], t) -> [N, C]."""
+
+    def log_classifier(x: Tensor, t) -> Tensor:
+        return mixture.class_log_posterior(x, as_time(t, x), sde)
+
+    return log_classifier
+
+
+def exact_conditional_score(mixture: GaussianMixture, sde: SDE, y) -> ScoreFn:
+    """The exact conditional score grad_x log p_t(x | y) of a Gaussian mixture (the reference guided fields aim at)."""
+    y = check_class(y, mixture.num_classes)
+
+    def score_fn(x: Tensor, t) -> Tensor:
+        return mixture.score(x, as_time(t, x), sde, y=_labels(y, x))
+
+    return score_fn
+
+
+# --- fidelity vs diversity ---------------------------------------------------------------------------
+class FidelityDiversity(NamedTuple):
+    """accuracy: fraction of samples classified as y_target; diversity: their mean pairwise distance / the class data's."""
+
+    accuracy: float
+    diversity: float
+
+
+def _mean_pairwise(x: Tensor, max_points: int = 2000) -> float:
+    """E||X - X'|| over distinct pairs of (at most the first max_points of) x [N, D]."""
+    x = x[:max_points].double()
+    n = x.shape[0]
+    if n < 2:
+        return float("nan")
+    return float(torch.cdist(x, x).sum() / (n * (n - 1)))
+
+
+def classify(x: Tensor, dataset_or_classifier, reference: tuple[Tensor, Tensor] | None = None) -> Tensor:
+    """Predicted class [N] of points x [N, D]: argmax of the exact p_0(y | x) for a mixture (or a Dataset with one),
+    argmax of log_classifier(x, t=0) for a callable, else the label of the nearest labelled reference point."""
+    obj = dataset_or_classifier
+    mixture = obj if isinstance(obj, GaussianMixture) else obj.mixture if isinstance(obj, Dataset) else None
+    with torch.no_grad():
+        if mixture is not None:
+            return mixture.class_log_posterior(x.double()).argmax(1)
+        if callable(obj) and not isinstance(obj, Dataset):
+            return obj(x, torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)).argmax(1)
+        if reference is None:
+            raise ValueError("nearest-neighbour labels need labelled reference points (x_ref [M, D], y_ref [M])")
+        x_ref, y_ref = reference
+        out = torch.empty(x.shape[0], dtype=torch.long, device=x.device)
+        for i in range(0, x.shape[0], 2048):
+            d = torch.cdist(x[i:i + 2048].double(), x_ref.to(x.device).double())
+            out[i:i + 2048] = y_ref.to(x.device)[d.argmin(1)]
+        return out
+
+
+def fidelity_diversity(samples: Tensor, y_target, dataset_or_classifier, reference: tuple[Tensor, Tensor]) -> FidelityDiversity:
+    """(accuracy, diversity) of samples [N, D] asked to be class y_target, against labelled reference data (x [M, D], y [M]).
+
+    accuracy  = mean 1[classify(x) = y_target] (see `classify`: exact posterior at t = 0 for mixtures, nearest labelled
+                reference point for shapes);
+    diversity = E||X - X'|| over the samples / E||X - X'|| over the reference points of class y_target:
+                about 1 at the right spread, > 1 when samples spill over other classes (gamma = 0), -> 0 as guidance
+                collapses them onto the class's most typical point. Pairs use at most 2,000 points of each set.
+    """
+    x_ref, y_ref = reference
+    num_classes = int(y_ref.max()) + 1
+    if isinstance(dataset_or_classifier, Dataset):
+        num_classes = dataset_or_classifier.num_classes
+    elif isinstance(dataset_or_classifier, GaussianMixture):
+        num_classes = dataset_or_classifier.num_classes
+    y_target = check_class(y_target, num_classes)
+    if samples.shape[0] == 0:
+        raise ValueError("no samples to score")
+    class_ref = x_ref[y_ref == y_target]
+    if class_ref.shape[0] < 2:
+        raise ValueError(f"the reference data have fewer than two points of class {y_target}")
+    pred = classify(samples, dataset_or_classifier, reference)
+    accuracy = float((pred == y_target).double().mean())
+    return FidelityDiversity(accuracy, _mean_pairwise(samples) / _mean_pairwise(class_ref))
+
+
+def class_distance(samples: Tensor, y_target: int, reference: tuple[Tensor, Tensor]) -> float:
+    """Energy distance between samples [N, D] and the reference points of class y_target (0 iff same distribution)."""
+    x_ref, y_ref = reference
+    class_ref = x_ref[y_ref == int(y_target)]
+    if class_ref.shape[0] == 0:
+        raise ValueError(f"the reference data have no point of class {y_target}")
+    return energy_distance(samples.double(), class_ref.double())
