@@ -1,6 +1,6 @@
 """A noise-conditional classifier p_phi(y | x_t, t) for classifier guidance (Dhariwal & Nichol 2021; Luo §"Guidance").
 
-    clf = train_classifier(dataset, sde, steps=1500, seed=0, callback=report)
+    clf = train_classifier(dataset, sde, steps=1000, seed=0, callback=report)
     guided = classifier_guided_score(score_fn, clf.log_classifier(), y, gamma)     # explorer.guidance
 
 Training minimises the cross-entropy E_{t, x_0, y, eps} [-log p_phi(y | alpha(t) x_0 + sigma(t) eps, t)] with
@@ -27,7 +27,7 @@ from .training import TrainingDiverged, lr_at
 
 Tensor = torch.Tensor
 
-DEFAULTS = dict(steps=1500, lr=3e-3, batch_size=512, warmup=50, width=128, depth=2)
+DEFAULTS = dict(steps=1000, lr=3e-3, batch_size=512, warmup=50, width=128, depth=2)
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ GAMMA_MAX = 20.0      # guidance scales must lie in [0, GAMMA_MAX] (the UI's sli
 # --- argument checks ---------------------------------------------------------------------------------
 def check_gamma(gamma) -> float:
     """A guidance scale in [0, GAMMA_MAX] as a float; NaN, inf, bools and non-numbers fail with the range."""
-    if isinstance(gamma, bool) or not isinstance(gamma, (numbers.Real, Tensor)):
+    if isinstance(gamma, bool) or not isinstance(gamma, (numbers.Real, Tensor)) or (
+            isinstance(gamma, Tensor) and (gamma.numel() != 1 or gamma.is_complex())):
         raise ValueError(f"guidance scale gamma must be a number in [0, {GAMMA_MAX:g}], got {gamma!r}")
     g = float(gamma)
     if not (math.isfinite(g) and 0.0 <= g <= GAMMA_MAX):
@@ -143,31 +144,33 @@ def exact_conditional_score(mixture: GaussianMixture, sde: SDE, y) -> ScoreFn:
 
 # --- fidelity vs diversity ---------------------------------------------------------------------------
 class FidelityDiversity(NamedTuple):
-    """accuracy: fraction of samples classified as y_target; diversity: their mean pairwise distance / the class data's."""
+    """accuracy: fraction of samples classified as y_target; diversity: k-NN recall of that class's reference data."""
 
     accuracy: float
     diversity: float
 
 
-def _mean_pairwise(x: Tensor, max_points: int = 2000) -> float:
-    """E||X - X'|| over distinct pairs of (at most the first max_points of) x [N, D]."""
-    x = x[:max_points].double()
-    n = x.shape[0]
-    if n < 2:
-        return float("nan")
-    return float(torch.cdist(x, x).sum() / (n * (n - 1)))
+def knn_recall(samples: Tensor, reference: Tensor, *, k: int = 5, max_points: int = 2000) -> float:
+    """Recall (Kynkaenniemi et al. 2019): fraction of reference points [M, D] inside some ball B(x_i, r_k(x_i)),
+    r_k = distance from sample x_i [N, D] to its k-th nearest other sample; uses the first max_points of each set."""
+    x, r = samples[:max_points].double(), reference[:max_points].double().to(samples.device)
+    if x.shape[0] <= k or r.shape[0] == 0:
+        raise ValueError(f"recall needs more than k = {k} samples and at least one reference point")
+    radii = torch.cdist(x, x).kthvalue(k + 1, dim=1).values          # the 0-th neighbour is the point itself
+    return float((torch.cdist(r, x) <= radii[None]).any(1).double().mean())
 
 
 def classify(x: Tensor, dataset_or_classifier, reference: tuple[Tensor, Tensor] | None = None) -> Tensor:
     """Predicted class [N] of points x [N, D]: argmax of the exact p_0(y | x) for a mixture (or a Dataset with one),
-    argmax of log_classifier(x, t=0) for a callable, else the label of the nearest labelled reference point."""
+    argmax log_classifier(x, t=0) for a LogClassifier (or a TrainedClassifier), else the nearest reference point's label."""
     obj = dataset_or_classifier
     mixture = obj if isinstance(obj, GaussianMixture) else obj.mixture if isinstance(obj, Dataset) else None
     with torch.no_grad():
         if mixture is not None:
             return mixture.class_log_posterior(x.double()).argmax(1)
-        if callable(obj) and not isinstance(obj, Dataset):
-            return obj(x, torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)).argmax(1)
+        log_classifier = getattr(obj, "log_prob", obj)      # a TrainedClassifier, or a LogClassifier function
+        if callable(log_classifier) and not isinstance(obj, Dataset):
+            return log_classifier(x, torch.zeros(x.shape[0], dtype=x.dtype, device=x.device)).argmax(1)
         if reference is None:
             raise ValueError("nearest-neighbour labels need labelled reference points (x_ref [M, D], y_ref [M])")
         x_ref, y_ref = reference
@@ -178,30 +181,31 @@ def classify(x: Tensor, dataset_or_classifier, reference: tuple[Tensor, Tensor] 
         return out
 
 
-def fidelity_diversity(samples: Tensor, y_target, dataset_or_classifier, reference: tuple[Tensor, Tensor]) -> FidelityDiversity:
+def fidelity_diversity(samples: Tensor, y_target, dataset_or_classifier, reference: tuple[Tensor, Tensor], *,
+                       k: int = 5) -> FidelityDiversity:
     """(accuracy, diversity) of samples [N, D] asked to be class y_target, against labelled reference data (x [M, D], y [M]).
 
-    accuracy  = mean 1[classify(x) = y_target] (see `classify`: exact posterior at t = 0 for mixtures, nearest labelled
-                reference point for shapes);
-    diversity = E||X - X'|| over the samples / E||X - X'|| over the reference points of class y_target:
-                about 1 at the right spread, > 1 when samples spill over other classes (gamma = 0), -> 0 as guidance
-                collapses them onto the class's most typical point. Pairs use at most 2,000 points of each set.
+    accuracy  = mean 1[classify(x) = y_target] (see `classify`: exact posterior p_0(y | x) for mixtures, the nearest
+                labelled reference point for shapes, argmax log_classifier(x, 0) for a callable);
+    diversity = knn_recall(samples, class-y_target reference points): the fraction of the class's data that the
+                samples cover. About 1 at gamma = 0 and 1; falls as guidance (gamma > 1) pulls the samples onto the
+                class's most typical region (the mean pairwise distance is no such measure: guidance can push the
+                modes of a multi-modal class apart). Compare values at equal N (recall grows with N).
     """
     x_ref, y_ref = reference
-    num_classes = int(y_ref.max()) + 1
-    if isinstance(dataset_or_classifier, Dataset):
+    if isinstance(dataset_or_classifier, (Dataset, GaussianMixture)):
         num_classes = dataset_or_classifier.num_classes
-    elif isinstance(dataset_or_classifier, GaussianMixture):
-        num_classes = dataset_or_classifier.num_classes
+    else:
+        num_classes = int(y_ref.max()) + 1
     y_target = check_class(y_target, num_classes)
-    if samples.shape[0] == 0:
-        raise ValueError("no samples to score")
-    class_ref = x_ref[y_ref == y_target]
-    if class_ref.shape[0] < 2:
-        raise ValueError(f"the reference data have fewer than two points of class {y_target}")
+    if samples.ndim != 2 or samples.shape[0] == 0:
+        raise ValueError(f"samples must be a non-empty tensor [N, D], got shape {tuple(samples.shape)}")
+    class_ref = x_ref[y_ref.to(x_ref.device) == y_target]
+    if class_ref.shape[0] == 0:
+        raise ValueError(f"the reference data have no point of class {y_target}")
     pred = classify(samples, dataset_or_classifier, reference)
     accuracy = float((pred == y_target).double().mean())
-    return FidelityDiversity(accuracy, _mean_pairwise(samples) / _mean_pairwise(class_ref))
+    return FidelityDiversity(accuracy, knn_recall(samples, class_ref, k=k))
 
 
 def class_distance(samples: Tensor, y_target: int, reference: tuple[Tensor, Tensor]) -> float:
@@ -211,3 +215,20 @@ def class_distance(samples: Tensor, y_target: int, reference: tuple[Tensor, Tens
     if class_ref.shape[0] == 0:
         raise ValueError(f"the reference data have no point of class {y_target}")
     return energy_distance(samples.double(), class_ref.double())
+
+
+def guidance_sweep(make_score: Callable[[float], ScoreFn], gammas, sde: SDE, x_init: Tensor, y_target: int,
+                   dataset_or_classifier, reference: tuple[Tensor, Tensor], *, sampler: str = "pf_heun",
+                   n_steps: int = 50, seed: int = 0) -> list[dict]:
+    """The fidelity-vs-diversity chart: for each gamma, sample make_score(gamma) from the same x_init [N, D] and return
+    rows {gamma, accuracy, diversity, distance} (distance = class_distance to the class's reference data)."""
+    from .samplers import sample          # local: the samplers import scores, not guidance
+
+    rows = []
+    for gamma in gammas:
+        x = sample(sampler, make_score(check_gamma(gamma)), sde, x_init, n_steps=n_steps,
+                   generator=torch.Generator().manual_seed(seed)).x
+        acc, div = fidelity_diversity(x, y_target, dataset_or_classifier, reference)
+        rows.append({"gamma": float(gamma), "accuracy": acc, "diversity": div,
+                     "distance": class_distance(x, y_target, reference)})
+    return rows

@@ -19,10 +19,10 @@ def loss_figure(steps: np.ndarray, losses: np.ndarray, *, title: str = "Training
 
 
 def fields_side_by_side(axis: np.ndarray, log_p: np.ndarray, pts: np.ndarray, learned: np.ndarray,
-                        exact: np.ndarray, *, title: str = "", floor: float = -6.0) -> go.Figure:
+                        exact: np.ndarray, *, title: str = "", floor: float = -6.0,
+                        titles: tuple[str, str] = ("learned score s_θ(x, t)", "exact score ∇ log p_t(x)")) -> go.Figure:
     """2D: learned (left) and exact (right) arrows (vectors [M, 2] at pts [M, 2]) over log p_t (axis [G], log_p [G, G])."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("learned score s_θ(x, t)", "exact score ∇ log p_t(x)"),
-                        horizontal_spacing=0.04)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=titles, horizontal_spacing=0.04)
     rel = np.clip(log_p - log_p.max(), floor, 0).astype(np.float32)
     lim = float(axis[-1])
     for col, (vec, color) in enumerate(((learned, LEARNED_COLOR), (exact, EXACT_COLOR)), start=1):

@@ -1,0 +1,204 @@
+"""Tab "Guidance": unguided, classifier-guided and classifier-free sampling from the same noise, and the trade-off."""
+from __future__ import annotations
+
+
+import gradio as gr
+import numpy as np
+import torch
+
+from ..classifier import train_classifier
+from ..fields import arrow_lengths, evaluate_score, grid_2d
+from ..forward import view_half_width
+from ..guidance import (GAMMA_MAX, cfg_term, class_distance, classifier_guided_score, exact_classifier,
+                        exact_conditional_score, fidelity_diversity, guidance_term, network_cfg_score)
+from ..samplers import sample
+from ..training import TrainingDiverged
+from ..viz.animation import Panel, figure_page, iframe, panel_animation
+from ..viz.guidance import fidelity_chart
+from ..viz.learned import fields_side_by_side
+from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, user_errors
+from .sources import resolve_score
+
+GUIDED_SAMPLERS = [("DDIM (η = 0), 50 steps", "ddim"), ("PF-ODE Heun, 50 steps", "pf_heun"),
+                   ("DDPM, 200 steps", "ddpm")]
+SAMPLER_STEPS = {"ddim": 50, "pf_heun": 50, "ddpm": 200}
+SWEEP_GAMMAS = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)
+MAX_PARTICLES = 3000
+
+
+def _setting(dataset, means, stds, weights, process, seed, user_data, network, y, gamma, trained):
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
+    if ds.dim != 2:
+        raise gr.Error("Guidance is shown on the labelled 2D datasets; pick a 2D dataset.")
+    if ds.num_classes < 2:
+        raise gr.Error(f"{ds.label} has a single class: guidance needs at least two.")
+    sde = resolve_process(process)
+    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    y = number(y, "Class", 0, ds.num_classes - 1, integer=True)
+    gamma = number(gamma, "Guidance scale γ", 0.0, GAMMA_MAX)
+    resolve_score(network, ds, sde, trained)                # clear message if the network is missing
+    model = _model(network, ds, sde, trained)
+    if model.config.num_classes == 0:
+        raise gr.Error("This network was trained without labels, so it cannot do classifier-free guidance.")
+    return ds, sde, seed, y, gamma, model
+
+
+def _model(network, ds, sde, trained):
+    from ..pretrained import load_pretrained
+
+    return load_pretrained(ds.name, sde.name) if network == "pretrained" else trained
+
+
+def _classifier(ds, sde, clf):
+    """The user's trained noise-conditional classifier if it fits, else the exact one of a mixture."""
+    if clf is not None and clf.config.dataset == ds.name and clf.config.process == sde.name:
+        return clf.log_classifier(), "your trained classifier"
+    if ds.is_mixture:
+        return exact_classifier(ds.mixture, sde), "the exact classifier p_t(y | x)"
+    raise gr.Error(f"{ds.label} is not a mixture, so there is no exact classifier: press 'Train a classifier' first.")
+
+
+def _methods(ds, sde, model, log_clf, y, gamma):
+    """(label, score_fn) for every panel, from the same network."""
+    uncond = model.score_fn(None)
+    out = [("unguided", uncond),
+           (f"classifier guidance γ={gamma:g}", classifier_guided_score(uncond, log_clf, y, gamma)),
+           (f"classifier-free γ={gamma:g}", network_cfg_score(model, y, gamma))]
+    if ds.is_mixture:
+        out.append(("exact conditional p(x | y)", exact_conditional_score(ds.mixture, sde, y)))
+    return out
+
+
+@user_errors
+def guidance_view(dataset, means, stds, weights, process, seed, user_data, network, y, gamma, sampler, n_particles,
+                  trained=None, clf=None, progress=gr.Progress()):
+    """API 'guidance': every method from the same x_T: animation, final clouds, accuracy and diversity."""
+    ds, sde, seed, y, gamma, model = _setting(dataset, means, stds, weights, process, seed, user_data, network, y,
+                                              gamma, trained)
+    if sampler not in SAMPLER_STEPS:
+        raise gr.Error(f"unknown sampler {sampler!r}; expected one of {list(SAMPLER_STEPS)}")
+    n = number(n_particles, "Particles", 50, MAX_PARTICLES, integer=True)
+    log_clf, clf_kind = _classifier(ds, sde, clf)
+    x_init = sde.prior_sample((n, 2), generator=torch.Generator().manual_seed(seed))
+    ref = ds.sample(4000, generator=torch.Generator().manual_seed(seed + 1))
+    panels, rows = [], []
+    methods = _methods(ds, sde, model, log_clf, y, gamma)
+    for k, (label, fn) in enumerate(methods):
+        progress(k / len(methods), desc=label)
+        res = sample(sampler, fn, sde, x_init, n_steps=SAMPLER_STEPS[sampler],
+                     generator=torch.Generator().manual_seed(seed))
+        traj = res.trajectory.float().numpy()
+        idx = np.round(np.linspace(0, len(traj) - 1, 40)).astype(int)
+        frames = traj[idx][:, : max(200, 3000 // len(methods))]
+        half = np.maximum(3.5, 1.1 * np.quantile(np.abs(frames), 0.99, axis=1).max(axis=1))
+        panels.append(Panel(frames, title=label, ranges=np.repeat(half[:, None], 2, 1), background=ref[0][:600].numpy()))
+        fd = fidelity_diversity(res.x.float(), y, ds, ref)
+        rows.append([label, round(fd.accuracy, 3), round(fd.diversity, 3), float(f"{class_distance(res.x, y, ref):.4g}")])
+    fig = panel_animation(panels, [f"{j / 39:.0%}" for j in range(40)], time_label="progress: ", marker_size=3.5,
+                          height=470, title=f"Asking for {ds.class_names[y]} from the same starting noise")
+    note = (f"Classifier guidance uses {clf_kind}; classifier-free guidance uses the "
+            f"{'pretrained' if network == 'pretrained' else 'your'} class-conditional network with its "
+            f"'no label' token. γ = 0 unconditional, 1 conditional, > 1 guided.")
+    return gr.HTML(iframe(figure_page(fig, plotly_src()), height=520)), rows, note
+
+
+@user_errors
+def sweep_view(dataset, means, stds, weights, process, seed, user_data, network, y, sampler, n_particles,
+               trained=None, clf=None, progress=gr.Progress()):
+    """API 'guidance_sweep': accuracy against distance to the class's data over gamma, for both kinds of guidance."""
+    ds, sde, seed, y, _, model = _setting(dataset, means, stds, weights, process, seed, user_data, network, y, 1.0,
+                                          trained)
+    if sampler not in SAMPLER_STEPS:
+        raise gr.Error(f"unknown sampler {sampler!r}; expected one of {list(SAMPLER_STEPS)}")
+    n = number(n_particles, "Particles", 50, MAX_PARTICLES, integer=True)
+    log_clf, _ = _classifier(ds, sde, clf)
+    x_init = sde.prior_sample((n, 2), generator=torch.Generator().manual_seed(seed))
+    ref = ds.sample(4000, generator=torch.Generator().manual_seed(seed + 1))
+    uncond, rows = model.score_fn(None), []
+    for k, gamma in enumerate(SWEEP_GAMMAS):
+        progress(k / len(SWEEP_GAMMAS), desc=f"γ = {gamma:g}")
+        for method, fn in (("classifier guidance", classifier_guided_score(uncond, log_clf, y, gamma)),
+                           ("classifier-free", network_cfg_score(model, y, gamma))):
+            x = sample(sampler, fn, sde, x_init, n_steps=SAMPLER_STEPS[sampler],
+                       generator=torch.Generator().manual_seed(seed)).x
+            rows.append({"method": method, "gamma": gamma, "accuracy": fidelity_diversity(x, y, ds, ref).accuracy,
+                         "distance": class_distance(x, y, ref)})
+    return fidelity_chart(rows, title=f"Fidelity against diversity over γ, asking for {ds.class_names[y]}")
+
+
+@user_errors
+def field_view(dataset, means, stds, weights, process, seed, user_data, network, y, gamma, t, trained=None, clf=None):
+    """API 'guidance_field': the added guidance term at time t: the classifier's (left) and classifier-free (right)."""
+    ds, sde, _, y, gamma, model = _setting(dataset, means, stds, weights, process, seed, user_data, network, y, gamma,
+                                           trained)
+    t = number(t, "Time t", 0.01, 1.0)
+    log_clf, clf_kind = _classifier(ds, sde, clf)
+    half = float(view_half_width(sde, torch.tensor([t], dtype=torch.float64)))
+    axis, pts = grid_2d(half, 17)
+    spacing = 2 * half / 16
+    g = max(gamma, 1e-6)       # draw the direction even at gamma = 0
+    clf_vec = arrow_lengths(evaluate_score(guidance_term(log_clf, y, g), pts.float(), t), spacing, normalize=False)
+    cfg_fn = cfg_term(model.score_fn(None), model.score_fn(y), g)
+    cfg_vec = arrow_lengths(evaluate_score(cfg_fn, pts.float(), t), spacing, normalize=False)
+    fine_axis, fine = grid_2d(half, 70)
+    log_p = ds.exact().log_prob(fine, t, sde).reshape(70, 70)
+    return fields_side_by_side(fine_axis.numpy(), log_p.numpy(), pts.numpy(), clf_vec.numpy(), cfg_vec.numpy(),
+                               titles=(f"γ ∇ log p(y | x_t): {clf_kind}", "γ (s(x, y) − s(x)): classifier-free"),
+                               title=f"The guidance term towards {ds.class_names[y]} at t = {t:.2f} "
+                                     "(arrow length ∝ strength)")
+
+
+@user_errors
+def train_classifier_view(dataset, means, stds, weights, process, seed, user_data, progress=gr.Progress()):
+    """API 'train_classifier': a noise-conditional classifier p_phi(y | x_t, t) for this session."""
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
+    sde = resolve_process(process)
+    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    if ds.num_classes < 2:
+        raise gr.Error(f"{ds.label} has a single class: a classifier needs at least two.")
+
+    def report(p):
+        progress(p.step / p.steps, desc=f"classifier: step {p.step}/{p.steps}, accuracy {p.accuracy:.2f}")
+
+    try:
+        model = train_classifier(ds, sde, seed=seed, callback=report)
+    except TrainingDiverged as e:
+        raise gr.Error(str(e)) from None
+    acc = model.accuracies[-1] if model.accuracies else float("nan")
+    return model, (f"Classifier trained on {ds.label} under {sde.label}: batch accuracy {acc:.2f} over all t "
+                   f"(lower at large t, where the classes are drowned in noise).")
+
+
+def build_guidance_tab(setup: Setup, trained: gr.State) -> list:
+    """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
+    gr.Markdown(read_markdown("guidance"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    clf = gr.State(None)              # this user's noise-conditional classifier
+    with gr.Row():
+        network = gr.Radio([("Pretrained network", "pretrained"), ("My trained network", "trained")],
+                           value="pretrained", label="Class-conditional network", scale=2)
+        y = gr.Number(value=0, precision=0, minimum=0, label="Class y (0 = first)", scale=1)
+        gamma = gr.Slider(0.0, GAMMA_MAX, value=3.0, step=0.1, label="Guidance scale γ", scale=2)
+    with gr.Row():
+        sampler = gr.Dropdown(GUIDED_SAMPLERS, value="ddim", label="Sampler", scale=2)
+        n_particles = gr.Slider(50, MAX_PARTICLES, value=1000, step=50, label="Particles", scale=1)
+        t = gr.Slider(0.01, 1.0, value=0.3, step=0.01, label="Time t of the guidance field", scale=1)
+    with gr.Row():
+        run = gr.Button("Sample with guidance", variant="primary")
+        sweep = gr.Button("Fidelity vs diversity over γ")
+        field = gr.Button("Show the guidance field")
+        train_clf = gr.Button("Train a classifier")
+    note = gr.Markdown()
+    anim = gr.HTML(elem_id="guidance-anim")
+    table = gr.Dataframe(headers=["method", "accuracy", "spread / class spread", "energy distance to class"],
+                         label="Figures", interactive=False)
+    with gr.Row():
+        chart = gr.Plot(label="Fidelity vs diversity")
+        field_plot = gr.Plot(label="Guidance field")
+    base = setup.inputs + [network, y]
+    run.click(guidance_view, base + [gamma, sampler, n_particles, trained, clf], [anim, table, note],
+              api_name="guidance")
+    sweep.click(sweep_view, base + [sampler, n_particles, trained, clf], chart, api_name="guidance_sweep")
+    field.click(field_view, base + [gamma, t, trained, clf], field_plot, api_name="guidance_field")
+    train_clf.click(train_classifier_view, setup.inputs, [clf, note], api_name="train_classifier",
+                    concurrency_id="train", concurrency_limit=2)
+    return []

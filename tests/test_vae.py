@@ -1,0 +1,117 @@
+"""The VAE baseline: the ELBO rises during training, held-out -ELBO (nats per sample) beats the untrained model's and
+bounds the importance-weighted estimate, shapes (2D toys and flattened images), callback stop, determinism, bad input."""
+import math
+
+import pytest
+import torch
+
+from explorer.distributions import get_dataset
+from explorer.vae import (TrainedVAE, VAEConfig, build_vae, decode, elbo_terms, encode, iwae_nll, negative_elbo,
+                          train_vae, vae_sample)
+
+STEPS, EVERY = 600, 100
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Small tensors: one thread avoids OpenMP spin-waiting on a busy 2-core machine (restored afterwards)."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+@pytest.fixture(scope="module")
+def moons_vae():
+    ds = get_dataset("moons")
+    reports = []
+    model = train_vae(ds, steps=STEPS, report_every=EVERY, seed=0, device="cpu", callback=reports.append)
+    return ds, model, reports
+
+
+def held_out(ds, n=2000, seed=123):
+    return ds.sample(n, generator=torch.Generator().manual_seed(seed))[0]
+
+
+def test_elbo_increases_during_training(moons_vae):
+    """Each report's ELBO is the mean over its 100 batches; late beats early by far more than the batch-to-batch noise
+    (~0.1 nats), and each report is recon - KL."""
+    _, model, reports = moons_vae
+    assert [p.step for p in reports] == list(range(EVERY, STEPS + 1, EVERY))
+    elbos = [p.elbo for p in reports]
+    assert elbos == model.elbos
+    assert elbos[-1] > elbos[0] + 1.0, elbos
+    assert max(elbos[-2:]) >= max(elbos) - 0.05, elbos          # still at its best at the end
+    for p in reports:
+        assert p.elbo == pytest.approx(p.recon - p.kl) and p.loss == pytest.approx(-p.elbo) and p.kl >= 0
+
+
+def test_held_out_negative_elbo_beats_the_untrained_model(moons_vae):
+    ds, model, _ = moons_vae
+    x = held_out(ds)
+    trained = negative_elbo(model, x, generator=torch.Generator().manual_seed(0))
+    untrained = negative_elbo(TrainedVAE(model.config, build_vae(model.config, 0).eval()), x,
+                              generator=torch.Generator().manual_seed(0))
+    assert trained.shape == (2000,) and torch.isfinite(trained).all()
+    assert trained.mean() < untrained.mean() - 0.5
+    # a 2D standard-normal fit has NLL = log(2 pi e) = 2.84 nats; the VAE must do better on the two moons
+    assert trained.mean() < math.log(2 * math.pi * math.e)
+    # IWAE (K = 64) is a tighter estimate of -log p(x) than -ELBO (K = 1 in expectation)
+    iw = iwae_nll(model, x[:500], n_samples=64, generator=torch.Generator().manual_seed(1))
+    assert iw.mean() <= trained[:500].mean() + 0.01
+    recon, kl = elbo_terms(model, x, generator=torch.Generator().manual_seed(0))
+    torch.testing.assert_close(kl - recon, trained)
+
+
+def test_samples_and_latents_have_the_right_shapes(moons_vae):
+    ds, model, _ = moons_vae
+    x = vae_sample(model, 300, torch.Generator().manual_seed(0))
+    assert x.shape == (300, ds.dim) and torch.isfinite(x).all()
+    m = vae_sample(model, 300, torch.Generator().manual_seed(0), mean_only=True)
+    assert m.shape == (300, ds.dim)
+    assert torch.equal(x, vae_sample(model, 300, torch.Generator().manual_seed(0)))      # the generator decides
+    mu, s = encode(model, held_out(ds, 100))
+    assert mu.shape == s.shape == (100, model.config.latent_dim) and (s > 0).all()
+    assert decode(model, mu).shape == (100, ds.dim)
+    with pytest.raises(ValueError, match="positive integer"):
+        vae_sample(model, 0)
+
+
+def test_flattened_images_and_a_fixed_decoder_variance():
+    """dim is a config field: [M, 1, 8, 8] images train as 64-vectors; with decoder_var='fixed' sigma_x never moves."""
+    imgs = torch.rand(200, 1, 8, 8, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    model = train_vae(imgs, steps=30, batch_size=32, report_every=10, seed=0, device="cpu", decoder_var="fixed",
+                      decoder_std=0.3, latent_dim=4, width=32)
+    assert model.config.dim == 64 and len(model.elbos) == 3
+    assert vae_sample(model, 5, torch.Generator().manual_seed(0)).shape == (5, 64)
+    assert torch.isfinite(negative_elbo(model, imgs[:10])).all()
+    torch.testing.assert_close(model.net.sigma_x(), torch.full((64,), 0.3))
+    with pytest.raises(ValueError, match="64-dimensional"):
+        negative_elbo(model, torch.zeros(3, 2))
+
+
+def test_callback_stop_and_determinism():
+    ds = get_dataset("ring8")
+    kw = dict(steps=500, batch_size=64, width=16, report_every=10, device="cpu")
+    stopped = train_vae(ds, seed=0, callback=lambda p: p.step < 20, **kw)
+    assert stopped.info["steps"] == 20 and len(stopped.elbos) == 2
+    again = train_vae(ds, seed=0, callback=lambda p: p.step < 20, **kw)
+    assert stopped.elbos == again.elbos
+    for a, b in zip(stopped.net.parameters(), again.net.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_bad_arguments():
+    ds = get_dataset("moons")
+    with pytest.raises(ValueError, match="decoder_var"):
+        VAEConfig(decoder_var="per-pixel")
+    with pytest.raises(ValueError, match="decoder_std"):
+        VAEConfig(decoder_std=float("nan"))
+    with pytest.raises(ValueError, match="steps"):
+        train_vae(ds, steps=0)
+    with pytest.raises(ValueError, match="lr"):
+        train_vae(ds, lr=float("inf"))
+    with pytest.raises(ValueError, match="config dim"):
+        train_vae(ds, dim=3)
+    with pytest.raises(ValueError, match="finite"):
+        train_vae(torch.full((10, 2), float("nan")), steps=1)
