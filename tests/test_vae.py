@@ -25,7 +25,7 @@ def one_thread():
 def moons_vae():
     ds = get_dataset("moons")
     reports = []
-    model = train_vae(ds, steps=STEPS, report_every=EVERY, seed=0, device="cpu", callback=reports.append)
+    model = train_vae(ds, steps=STEPS, lr=1e-2, report_every=EVERY, seed=0, device="cpu", callback=reports.append)
     return ds, model, reports
 
 
@@ -34,13 +34,13 @@ def held_out(ds, n=2000, seed=123):
 
 
 def test_elbo_increases_during_training(moons_vae):
-    """Each report's ELBO is the mean over its 100 batches; late beats early by far more than the batch-to-batch noise
-    (~0.1 nats), and each report is recon - KL."""
+    """Each report's ELBO is a mean over 100 batches of 512 (noise ~ 1 nat / sqrt(51,200) ~ 0.005 nats); the last
+    report must beat the first by 0.5 nats, and each report is recon - KL."""
     _, model, reports = moons_vae
     assert [p.step for p in reports] == list(range(EVERY, STEPS + 1, EVERY))
     elbos = [p.elbo for p in reports]
     assert elbos == model.elbos
-    assert elbos[-1] > elbos[0] + 1.0, elbos
+    assert elbos[-1] > elbos[0] + 0.5, elbos
     assert max(elbos[-2:]) >= max(elbos) - 0.05, elbos          # still at its best at the end
     for p in reports:
         assert p.elbo == pytest.approx(p.recon - p.kl) and p.loss == pytest.approx(-p.elbo) and p.kl >= 0
@@ -53,9 +53,9 @@ def test_held_out_negative_elbo_beats_the_untrained_model(moons_vae):
     untrained = negative_elbo(TrainedVAE(model.config, build_vae(model.config, 0).eval()), x,
                               generator=torch.Generator().manual_seed(0))
     assert trained.shape == (2000,) and torch.isfinite(trained).all()
-    assert trained.mean() < untrained.mean() - 0.5
-    # a 2D standard-normal fit has NLL = log(2 pi e) = 2.84 nats; the VAE must do better on the two moons
-    assert trained.mean() < math.log(2 * math.pi * math.e)
+    assert trained.mean() < untrained.mean() - 0.5           # sd of a 2,000-point mean of -ELBO: ~0.02 nats
+    # the best Gaussian fit to standardised data has NLL log(2 pi e) = 2.84 nats; the VAE must do clearly better
+    assert trained.mean() < math.log(2 * math.pi * math.e) - 0.3
     # IWAE (K = 64) is a tighter estimate of -log p(x) than -ELBO (K = 1 in expectation)
     iw = iwae_nll(model, x[:500], n_samples=64, generator=torch.Generator().manual_seed(1))
     assert iw.mean() <= trained[:500].mean() + 0.01

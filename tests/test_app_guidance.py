@@ -1,0 +1,41 @@
+"""The Guidance endpoints through gradio_client: guided sampling, the sweep, the field, bad input."""
+import pytest
+from gradio_client.exceptions import AppError
+
+C = ("", "", "")
+
+
+def test_guidance_on_a_mixture(client):
+    """Asking ring8 for class 2 at gamma = 3: both kinds of guidance land (almost) all samples in class 2."""
+    anim, table, note = client.predict("ring8", *C, "vp_linear", 0, "pretrained", 2, 3.0, "ddim", 400,
+                                       api_name="/guidance")
+    rows = {r[0]: r for r in table["data"]}
+    assert set(rows) == {"unguided", "classifier guidance γ=3", "classifier-free γ=3", "exact conditional p(x | y)"}
+    # 8 equal classes: unguided accuracy ~1/8; 400 samples give a standard error of ~0.017
+    assert rows["unguided"][1] < 0.3
+    assert rows["classifier guidance γ=3"][1] > 0.9 and rows["classifier-free γ=3"][1] > 0.9
+    assert "exact classifier" in note and "srcdoc" in str(anim)
+
+
+def test_guidance_field_and_sweep(client):
+    fig = client.predict("asym3", *C, "vp_linear", 0, "pretrained", 1, 2.0, 0.3, api_name="/guidance_field")
+    assert fig is not None
+    chart = client.predict("asym3", *C, "vp_linear", 0, "pretrained", 1, "ddim", 200, api_name="/guidance_sweep")
+    assert chart is not None
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("ring8", *C, "vp_linear", 0, "pretrained", 8, 3.0, "ddim", 200), "Class must be between 0 and 7"),
+        (("ring8", *C, "vp_linear", 0, "pretrained", 0, 25.0, "ddim", 200), "greater than maximum value 20"),
+        (("three_modes_1d", *C, "vp_linear", 0, "pretrained", 0, 1.0, "ddim", 200), "pick a 2D dataset"),
+        (("moons", *C, "vp_linear", 0, "pretrained", 0, 1.0, "ddim", 200), "Train a classifier"),
+        (("ring8", *C, "subvp", 0, "pretrained", 0, 1.0, "ddim", 200), "No pretrained network"),
+        (("ring8", *C, "vp_linear", 0, "trained", 0, 1.0, "ddim", 200), "No trained network"),
+    ],
+)
+def test_bad_guidance_input(client, args, message):
+    with pytest.raises(AppError, match=message) as err:
+        client.predict(*args, api_name="/guidance")
+    assert "Traceback" not in str(err.value)
