@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 
 import gradio as gr
+import torch
 
 from explorer.ui.common import build_setup
 from explorer.ui.forward_tab import build_forward_tab
@@ -24,8 +25,14 @@ Pick a data distribution and a forward process, then watch data turn into noise,
 and compare samplers — exact mathematics next to what a network learns."""
 
 
+# One torch thread per request: on a 2-vCPU machine serving several users, two OpenMP threads per request
+# make the small tensors here 5-20x slower (benchmarks/RESULTS.md). EXPLORER_TORCH_THREADS overrides it.
+TORCH_THREADS = int(os.environ.get("EXPLORER_TORCH_THREADS", "1"))
+
+
 def build_demo() -> gr.Blocks:
     """The whole app; every user's state lives in gr.State, nothing global is written."""
+    torch.set_num_threads(TORCH_THREADS)
     gr.set_static_paths([str(PLOTLY_JS_DIR)])
     with gr.Blocks(title="Diffusion Explorer") as demo:
         gr.Markdown(INTRO)

@@ -27,7 +27,7 @@ def machine() -> str:
 def bench_animation(repeats: int = 7):
     from explorer.ui.forward_tab import forward_view
 
-    args = ("ring8", "", "", "", "vp_linear", 0, 2000, 60)
+    args = ("ring8", "", "", "", "vp_linear", 0, None, 2000, 60)
     forward_view(*args)                                    # warm-up (imports, caches)
     times, size = [], 0
     for seed in range(repeats):

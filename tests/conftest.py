@@ -7,6 +7,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+torch.set_num_threads(1)   # as the app does: 2 threads on 2 shared cores slow small tensors down 5-20x
 
 
 @pytest.fixture

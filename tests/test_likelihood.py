@@ -5,6 +5,7 @@ import pytest
 import torch
 from torch import nn
 
+from _sampler_utils import one_torch_thread  # noqa: F401 (autouse fixture: one torch thread)
 from explorer.distributions import get_dataset
 from explorer.likelihood import bits_per_dim, log_likelihood
 from explorer.sde import get_sde

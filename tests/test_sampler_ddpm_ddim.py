@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from _sampler_utils import K_ED, N_PARTICLES, energy_ratio
+from _sampler_utils import K_ED, N_PARTICLES, energy_ratio, one_torch_thread  # noqa: F401 (autouse fixture)
 from explorer.distributions import get_dataset
 from explorer.samplers import ddim, pf_rk45, sample, time_grid
 from explorer.scores import exact_score

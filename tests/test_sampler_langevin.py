@@ -6,7 +6,7 @@ import re
 import pytest
 import torch
 
-from _sampler_utils import K_ED, N_PARTICLES, energy_ratio
+from _sampler_utils import K_ED, N_PARTICLES, energy_ratio, one_torch_thread  # noqa: F401 (autouse fixture)
 from explorer.distributions import get_dataset
 from explorer.mixture import GaussianMixture
 from explorer.samplers import SamplerDiverged, sample, t_of_sigma

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from _sampler_utils import K_ED, N_PARTICLES, Counted, energy_ratio
+from _sampler_utils import K_ED, N_PARTICLES, Counted, energy_ratio, one_torch_thread  # noqa: F401 (autouse fixture)
 from explorer.distributions import get_dataset
 from explorer.samplers import dpm_solver_pp_2m, pf_euler, pf_heun, pf_rk45, sample, time_grid
 from explorer.scores import exact_score

@@ -5,7 +5,7 @@ import re
 import pytest
 import torch
 
-from _sampler_utils import Counted, gaussian_score
+from _sampler_utils import Counted, gaussian_score, one_torch_thread  # noqa: F401 (autouse fixture)
 from explorer.distributions import get_dataset
 from explorer.samplers import SAMPLERS, SamplerDiverged, get_sampler, sample, time_grid
 from explorer.scores import exact_score

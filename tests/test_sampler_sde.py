@@ -3,7 +3,7 @@ marginals are the forward process's p_t at every time (Anderson 1982; Song et al
 import pytest
 import torch
 
-from _sampler_utils import K_ED, N_PARTICLES, Counted, energy_ratio, null_energy
+from _sampler_utils import K_ED, N_PARTICLES, Counted, energy_ratio, null_energy, one_torch_thread  # noqa: F401 (autouse fixture)
 from explorer.distributions import get_dataset
 from explorer.metrics import energy_distance
 from explorer.samplers import sample
