@@ -13,6 +13,7 @@ from explorer.ui.learned_tab import build_learned_tab
 from explorer.ui.likelihood_tab import build_likelihood_tab
 from explorer.ui.sampling_tab import build_sampling_tab
 from explorer.ui.score_tab import build_score_tab
+from explorer.ui.vae_tab import build_vae_tab
 from explorer.viz.animation import PLOTLY_JS_DIR
 
 CSS = """
@@ -52,6 +53,8 @@ def build_demo() -> gr.Blocks:
                 load_events += build_likelihood_tab(setup, trained)
             with gr.Tab("Guidance", id="guidance"):
                 load_events += build_guidance_tab(setup, trained)
+            with gr.Tab("VAE", id="vae"):
+                load_events += build_vae_tab(setup, trained)
         for fn, inputs, outputs in load_events:
             demo.load(fn, inputs, outputs, api_visibility="private")
     demo.queue(default_concurrency_limit=4, max_size=64)

@@ -15,7 +15,6 @@ TINY = dict(base_width=8, groups=4, emb_dim=16, time_features=4)
 
 @pytest.fixture(scope="module")
 def tiny_net():
-    torch.set_num_threads(max(1, min(2, torch.get_num_threads())))
     return build_unet(DigitsConfig(**TINY), seed=0).eval().requires_grad_(False)
 
 
@@ -53,7 +52,8 @@ def test_every_sampler_runs_on_images(name, tiny_net):
     sde = tiny_net.sde
     x_init = sde.prior_sample((4, 1, 8, 8), generator=g)
     score = digits_score(tiny_net, torch.tensor([0, 1, 2, 3]), gamma=3.0)
-    res = sample(name, score, sde, x_init, n_steps=3, generator=g)
+    opts = {"rtol": 1e-2, "atol": 1e-2} if name == "pf_rk45" else {}     # adaptive: keep its NFE small
+    res = sample(name, score, sde, x_init, n_steps=3, generator=g, **opts)
     assert res.x.shape == (4, 1, 8, 8) and res.trajectory.shape[1:] == (4, 1, 8, 8)
     assert torch.isfinite(res.x).all() and res.nfe >= 3
 

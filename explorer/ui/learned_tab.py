@@ -1,9 +1,6 @@
 """Tab "Learned score": train a score network live (per user), and compare it with the exact score."""
 from __future__ import annotations
 
-import threading
-import time
-
 import gradio as gr
 import numpy as np
 import torch
@@ -19,9 +16,10 @@ from ..viz.learned import curves_side_by_side, error_curve, error_map, fields_si
 from ..viz.sampling import final_samples_figure
 from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
 from .sources import resolve_score
+from .streaming import stream_reports
 
 PARAMETERISATIONS = [("predict ε (DDPM)", "eps"), ("predict x₀", "x0"), ("predict the score", "score")]
-MAX_STEPS, REPORT_EVERY, UPDATE_S = 20_000, 50, 0.7
+MAX_STEPS, REPORT_EVERY = 20_000, 50
 FIELD_SIDE = 17
 MEMO_POINTS = 100       # a small training set makes the ideal denoiser's memorisation plain to see
 
@@ -66,46 +64,31 @@ def train_view(dataset, means, stds, weights, process, seed, user_data, paramete
     width = number(width, "Width", 16, 512, integer=True)
     t = number(t, "Time t", 0.01, 1.0)
     config = ScoreNetConfig.for_data(ds, sde, parameterisation=parameterisation, width=width)
-    stop = threading.Event()
-    box: dict = {}                                   # written by the worker thread, read here
 
-    def report(p):
-        box["snap"] = (p.step, p.steps, p.loss, p.model.copy(), list(p.model.losses), p.elapsed_s)
-        return not stop.is_set()
+    def snapshot(p):      # called in the worker: copy what the page needs before training moves on
+        return p.step, p.steps, p.loss, p.model.copy(), list(p.model.losses), p.elapsed_s
 
-    def work():
-        try:
-            box["model"] = train(config, ds, sde, steps=steps, lr=lr, seed=seed, callback=report,
-                                 report_every=REPORT_EVERY)
-        except Exception as e:  # noqa: BLE001 - handed to the generator, which reports it
-            box["error"] = e
+    def work(report):
+        return train(config, ds, sde, steps=steps, lr=lr, seed=seed, report_every=REPORT_EVERY,
+                     callback=lambda p: report(snapshot(p)))
 
-    worker = threading.Thread(target=work, name="train", daemon=True)
-    worker.start()
+    last = None
     try:
-        shown = None
-        while worker.is_alive() or shown is not box.get("snap"):
-            worker.join(timeout=UPDATE_S)
-            snap = box.get("snap")
-            if snap is None or snap is shown:
-                continue
-            shown = snap
-            step, total, loss, model, losses, elapsed = snap
-            progress(step / total, desc=f"training: step {step}/{total}")
-            status = f"step **{step}/{total}** · loss {loss:.4f} · {elapsed:.1f} s"
-            yield (_loss_plot(losses), field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, step {step}"),
-                   status, gr.skip())
-        if "error" in box:
-            e = box["error"]
-            raise gr.Error(str(e) if isinstance(e, (TrainingDiverged, ValueError)) else
-                           f"Training failed ({type(e).__name__}); the details are in the server log.") from e
-        model = box["model"]
-        status = (f"Done: **{model.info['steps']} steps** in {box['snap'][5]:.1f} s, final loss "
-                  f"{model.losses[-1]:.4f}. Your network is used wherever you pick *My trained network*.")
-        yield (_loss_plot(model.losses), field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, trained"), status,
-               model)
-    finally:
-        stop.set()       # Stop button, a closed page or an error: the worker ends at its next report
+        for kind, value in stream_reports(work):
+            if kind == "report":
+                last = value
+                step, total, loss, model, losses, elapsed = value
+                progress(step / total, desc=f"training: step {step}/{total}")
+                yield (_loss_plot(losses), field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, step {step}"),
+                       f"step **{step}/{total}** · loss {loss:.4f} · {elapsed:.1f} s", gr.skip())
+            else:
+                model = value
+                status = (f"Done: **{model.info['steps']} steps** in {last[5]:.1f} s, final loss "
+                          f"{model.losses[-1]:.4f}. Your network is used wherever you pick *My trained network*.")
+                yield (_loss_plot(model.losses), field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, trained"),
+                       status, model)
+    except (TrainingDiverged, ValueError) as e:
+        raise gr.Error(str(e)) from None
 
 
 @user_errors

@@ -1,0 +1,114 @@
+"""Tab "VAE": the baseline the tutorials start from, trained live, next to the diffusion model on the same data."""
+from __future__ import annotations
+
+import gradio as gr
+import numpy as np
+import torch
+
+from ..compare import reference_samples
+from ..likelihood import log_likelihood
+from ..metrics import energy_distance
+from ..samplers import sample
+from ..training import TrainingDiverged
+from ..vae import encode, negative_elbo, train_vae, vae_sample
+from ..viz.sampling import final_samples_figure
+from ..viz.vae import elbo_figure, latent_figure
+from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
+from .sources import resolve_score
+from .streaming import stream_reports
+
+MAX_STEPS, REPORT_EVERY = 20_000, 100
+
+
+def _curves(m, title="ELBO and its terms"):
+    steps = np.arange(1, len(m.elbos) + 1) * REPORT_EVERY
+    return elbo_figure(steps, np.asarray(m.elbos), np.asarray(m.recons), np.asarray(m.kls), title=title)
+
+
+@user_errors
+def train_vae_view(dataset, means, stds, weights, process, seed, user_data, steps, progress=gr.Progress()):
+    """API 'train_vae': trains a VAE on the dataset (streamed ELBO curves); the model goes to this session's state."""
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
+    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    steps = number(steps, "Training steps", 100, MAX_STEPS, integer=True)
+
+    def work(report):
+        return train_vae(ds, steps=steps, seed=seed, report_every=REPORT_EVERY,
+                         callback=lambda p: report((p.step, p.steps, p.elbo, p.model.copy())))
+
+    try:
+        for kind, value in stream_reports(work, name="train"):
+            if kind == "report":
+                step, total, elbo, model = value
+                progress(step / total, desc=f"VAE: step {step}/{total}")
+                yield _curves(model), f"step **{step}/{total}** · ELBO {elbo:.3f} nats", gr.skip()
+            else:
+                yield (_curves(value), f"Done: ELBO {value.elbos[-1]:.3f} nats per sample after "
+                       f"{value.info.get('steps', steps)} steps. Press *Compare with diffusion*.", value)
+    except (TrainingDiverged, ValueError) as e:
+        raise gr.Error(str(e)) from None
+
+
+@user_errors
+def compare_vae_view(dataset, means, stds, weights, process, seed, user_data, network, vae=None, trained=None,
+                     progress=gr.Progress()):
+    """API 'compare_vae': the latent space, VAE samples next to diffusion's, and -ELBO next to the PF-ODE NLL."""
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
+    sde = resolve_process(process)
+    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    if vae is None:
+        raise gr.Error("Train the VAE first (the 'Train the VAE' button).")
+    if vae.config.dataset != ds.name:
+        raise gr.Error(f"Your VAE was trained on '{vae.config.dataset}'; choose that dataset or train again.")
+    score_fn, kind = resolve_score(network, ds, sde, trained)
+    n = 2000
+    g = torch.Generator().manual_seed(seed)
+    target, second = reference_samples(ds, n, seed)
+    held_out, labels = ds.sample(300, generator=torch.Generator().manual_seed(seed + 3))
+    progress(0.1, desc="VAE samples")
+    x_vae = vae_sample(vae, n, g)
+    progress(0.3, desc="diffusion samples (PF-ODE Heun, 100 steps)")
+    x_diff = sample("pf_heun", score_fn, sde, sde.prior_sample((n, ds.dim), generator=g), n_steps=100).x
+    progress(0.6, desc="likelihoods")
+    vae_nll = float(negative_elbo(vae, held_out, generator=g).mean())
+    diff_nll = float(-log_likelihood(score_fn, sde, held_out.double(), rtol=1e-4, atol=1e-4).log_prob.mean())
+    floor = energy_distance(target, second)
+    rows = [["VAE", float(f"{energy_distance(x_vae, target):.4g}"), f"−ELBO {vae_nll:.3f} (an upper bound)"],
+            [f"diffusion ({kind})", float(f"{energy_distance(x_diff.float(), target):.4g}"),
+             f"PF-ODE NLL {diff_nll:.3f}"],
+            ["two fresh data sets (noise floor)", float(f"{floor:.4g}"), ""]]
+    mu, _ = encode(vae, held_out)
+    latent = latent_figure(mu.detach().cpu().numpy(), labels.numpy(),
+                           title="Latent space: encoded held-out data by class (prior circles dotted)")
+    side = None
+    if ds.dim == 2:
+        side = final_samples_figure([("VAE samples", x_vae.numpy()), (f"diffusion ({kind})", x_diff.float().numpy())],
+                                    target.numpy(), title="Samples (blue) over fresh data (grey)")
+    return latent, gr.Plot(side, visible=side is not None), rows
+
+
+def build_vae_tab(setup: Setup, trained: gr.State) -> list:
+    """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
+    gr.Markdown(read_markdown("vae"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    vae = gr.State(None)             # this user's VAE
+    with gr.Row():
+        steps = gr.Slider(100, MAX_STEPS, value=3000, step=100, label="Training steps", scale=2)
+        network = gr.Radio([("Pretrained network", "pretrained"), ("My trained network", "trained")],
+                           value="pretrained", label="Diffusion model to compare with", scale=2)
+    with gr.Row():
+        train_btn = gr.Button("Train the VAE", variant="primary")
+        stop_btn = gr.Button("Stop", variant="stop")
+        compare_btn = gr.Button("Compare with diffusion")
+    status = gr.Markdown()
+    curves = gr.Plot(label="ELBO")
+    with gr.Row():
+        latent = gr.Plot(label="Latent space")
+        side = gr.Plot(label="Samples")
+    table = gr.Dataframe(headers=["model", "energy distance to data", "nats per sample (held-out)"],
+                         label="Figures", interactive=False)
+    event = train_btn.click(train_vae_view, setup.inputs + [steps], [curves, status, vae], api_name="train_vae",
+                            show_progress="minimal", concurrency_id="train", concurrency_limit=2)
+    stop_btn.click(None, None, None, cancels=[event], api_visibility="private")
+    compare_btn.click(compare_vae_view, setup.inputs + [network, vae, trained], [latent, side, table],
+                      api_name="compare_vae")
+    return []
