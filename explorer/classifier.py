@@ -64,7 +64,7 @@ class ClassifierConfig:
 
 
 class NoisyClassifier(nn.Module):
-    """MLP: h = W_x ff(c_in x) + W_t emb(t); depth residual blocks h += W SiLU(h); logits = W_o SiLU(h); [N, D], [N] -> [N, C]."""
+    """MLP: h = W_x ff(c_in x) + W_t emb(t); residual blocks h += W SiLU(h); logits = W_o SiLU(h); [N, D], [N] -> [N, C]."""
 
     def __init__(self, config: ClassifierConfig):
         super().__init__()
@@ -146,7 +146,7 @@ def config_for(dataset, sde: SDE, **overrides) -> ClassifierConfig:
 
 
 def cross_entropy(net: NoisyClassifier, x0: Tensor, y: Tensor, *, generator=None) -> tuple[Tensor, Tensor]:
-    """(E -log p_phi(y | x_t, t) [], batch accuracy []) with x_t = alpha x_0 + sigma eps, t stratified on [t_min, T]; x0 [N, D], y [N]."""
+    """(E -log p_phi(y | x_t, t) [], batch accuracy []), x_t = alpha x_0 + sigma eps, t stratified; x0 [N, D], y [N]."""
     sde = net.sde
     t = sample_times(x0.shape[0], sde, generator=generator, device=x0.device, dtype=x0.dtype)
     eps = torch.randn(x0.shape, generator=generator, dtype=x0.dtype).to(x0.device)

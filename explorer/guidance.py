@@ -4,7 +4,8 @@ Luo's convention, used everywhere here (one guidance scale gamma for both kinds)
   classifier guidance   grad log p_t(x | y) ~ grad log p_t(x) + gamma grad log p_phi(y | x_t, t)
   classifier-free       grad log p_t(x | y) ~ grad log p_t(x) + gamma (grad log p_t(x | y) - grad log p_t(x))
                                           = gamma grad log p_t(x | y) + (1 - gamma) grad log p_t(x)
-  gamma = 0: unconditional,  gamma = 1: conditional (exact, by Bayes: grad log p(y | x) = grad log p(x | y) - grad log p(x)),
+  gamma = 0: unconditional,
+  gamma = 1: conditional (exact, by Bayes: grad log p(y | x) = grad log p(x | y) - grad log p(x)),
   gamma > 1: guided (sharper, less diverse classes: p_t(x) p_t(y | x)^gamma).
 explorer.networks.network_score's `guidance=w` is Ho & Salimans' w, (1 + w) s(x, y) - w s(x): w = gamma - 1.
 
@@ -81,7 +82,7 @@ def guidance_term(log_classifier: LogClassifier, y, gamma: float) -> ScoreFn:
 
 
 def cfg_term(uncond_fn: ScoreFn, cond_fn: ScoreFn, gamma: float) -> ScoreFn:
-    """The classifier-free added term alone, (x, t) -> gamma (s(x, t, y) - s(x, t)) [N, D] (an implicit classifier's gradient)."""
+    """The classifier-free added term alone, (x, t) -> gamma (s(x, t, y) - s(x, t)) [N, D] (implicit classifier)."""
     gamma = check_gamma(gamma)
 
     def term(x: Tensor, t) -> Tensor:
@@ -183,7 +184,7 @@ def classify(x: Tensor, dataset_or_classifier, reference: tuple[Tensor, Tensor] 
 
 def fidelity_diversity(samples: Tensor, y_target, dataset_or_classifier, reference: tuple[Tensor, Tensor], *,
                        k: int = 5) -> FidelityDiversity:
-    """(accuracy, diversity) of samples [N, D] asked to be class y_target, against labelled reference data (x [M, D], y [M]).
+    """(accuracy, diversity) of samples [N, D] asked to be class y_target, against labelled data (x [M, D], y [M]).
 
     accuracy  = mean 1[classify(x) = y_target] (see `classify`: exact posterior p_0(y | x) for mixtures, the nearest
                 labelled reference point for shapes, argmax log_classifier(x, 0) for a callable);

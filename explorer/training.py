@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,9 +83,12 @@ class Progress:
 Callback = Callable[[Progress], "bool | None"]    # return False to stop training early
 
 
+_INIT_LOCK = threading.Lock()     # two sessions training at once must not interleave their seeded inits
+
+
 def build_net(config: ScoreNetConfig, seed: int) -> ScoreNet:
-    """A freshly initialised network; the initial weights depend on the seed only (global RNG untouched)."""
-    with torch.random.fork_rng(devices=[]):
+    """A freshly initialised network; the initial weights depend on the seed only (global RNG state restored)."""
+    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return ScoreNet(config)
 

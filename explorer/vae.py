@@ -1,12 +1,12 @@
-"""A variational autoencoder, the baseline the tutorials start from (Chan §1; Luo §"Variational Autoencoders"; Kingma & Welling 2014).
+"""A variational autoencoder, the tutorials' starting point (Chan §1; Luo §"Variational Autoencoders"; Kingma & Welling).
 
     q_phi(z | x)   = N(z; mu_phi(x), diag(s_phi(x)^2))     encoder, an MLP;  p(z) = N(0, I)
     p_theta(x | z) = N(x; m_theta(z), diag(sigma_x^2))      decoder, an MLP with a per-dimension std sigma_x that is
                                                             LEARNED (one parameter per data dimension, shared by all z:
                                                             config.decoder_var = "learned", the default) or FIXED
                                                             (config.decoder_std, decoder_var = "fixed")
-    ELBO(x) = E_q [log p_theta(x | z)] - KL(q_phi(z | x) || p(z))  <=  log p_theta(x)     (Luo, VAE section: reconstruction - prior matching)
-            =       reconstruction term                 - KL term (closed form for two Gaussians)
+    ELBO(x) = E_q [log p_theta(x | z)] - KL(q_phi(z | x) || p(z))  <=  log p_theta(x)
+            =       reconstruction term   -   prior-matching (KL) term, closed form for two Gaussians   (Luo, VAE)
 All figures are in nats per sample (summed over data dimensions, averaged over samples), the units of the PF-ODE
 log-likelihood in explorer.likelihood. With a learned sigma_x the ELBO is a proper bound on a proper density of x
 (a fixed sigma_x also gives a bound, just a looser one). Data are vectors [N, D] (config.dim = D; toy D = 2);
@@ -52,7 +52,8 @@ class VAEConfig:
                 raise ValueError(f"{name} must be an integer >= 1, got {v!r}")
         if self.decoder_var not in DECODER_VARS:
             raise ValueError(f"unknown decoder_var {self.decoder_var!r}; expected one of {list(DECODER_VARS)}")
-        if not (isinstance(self.decoder_std, (int, float)) and math.isfinite(self.decoder_std) and self.decoder_std > 0):
+        std = self.decoder_std
+        if isinstance(std, bool) or not (isinstance(std, (int, float)) and math.isfinite(std) and std > 0):
             raise ValueError(f"decoder_std must be positive and finite, got {self.decoder_std!r}")
 
 
@@ -238,8 +239,9 @@ def decode(model: TrainedVAE, z: Tensor) -> Tensor:
 
 
 @torch.no_grad()
-def vae_sample(model: TrainedVAE, n: int, generator: torch.Generator | None = None, *, mean_only: bool = False) -> Tensor:
-    """x ~ p_theta(x) = int p_theta(x | z) p(z) dz: z ~ N(0, I), x = m_theta(z) + sigma_x eps [n, D] (mean_only: m_theta(z))."""
+def vae_sample(model: TrainedVAE, n: int, generator: torch.Generator | None = None, *,
+               mean_only: bool = False) -> Tensor:
+    """x ~ p_theta(x) = int p_theta(x | z) p(z) dz: z ~ N(0, I), x = m_theta(z) + sigma_x eps; [n, D] (mean_only: m_theta(z))."""
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive integer, got {n!r}")
     z = torch.randn((n, model.config.latent_dim), generator=generator)
@@ -263,7 +265,7 @@ def elbo_terms(model: TrainedVAE, x: Tensor, *, n_samples: int = 16,
 
 def negative_elbo(model: TrainedVAE, x: Tensor, *, n_samples: int = 16,
                   generator: torch.Generator | None = None) -> Tensor:
-    """-ELBO(x) = KL - E_q log p(x | z) >= -log p_theta(x), nats per sample; x [N, ...] -> [N] (mean it for held-out data)."""
+    """-ELBO(x) = KL - E_q log p(x | z) >= -log p_theta(x), nats per sample; x [N, ...] -> [N] (mean it over held-out x)."""
     recon, kl = elbo_terms(model, x, n_samples=n_samples, generator=generator)
     return kl - recon
 

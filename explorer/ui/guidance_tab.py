@@ -143,7 +143,7 @@ def field_view(dataset, means, stds, weights, process, seed, user_data, network,
     fine_axis, fine = grid_2d(half, 70)
     log_p = ds.exact().log_prob(fine, t, sde).reshape(70, 70)
     return fields_side_by_side(fine_axis.numpy(), log_p.numpy(), pts.numpy(), clf_vec.numpy(), cfg_vec.numpy(),
-                               titles=(f"γ ∇ log p(y | x_t): {clf_kind}", "γ (s(x, y) − s(x)): classifier-free"),
+                               titles=("classifier term γ ∇ log p(y | x_t)", "classifier-free term γ (s(x, y) − s(x))"),
                                title=f"The guidance term towards {ds.class_names[y]} at t = {t:.2f} "
                                      "(arrow length ∝ strength)")
 
@@ -169,6 +169,15 @@ def train_classifier_view(dataset, means, stds, weights, process, seed, user_dat
                    f"(lower at large t, where the classes are drowned in noise).")
 
 
+def class_choices(dataset, user_data=None) -> list[tuple[str, int]]:
+    """(class name, index) of a dataset for the class dropdown; empty when it cannot be resolved yet."""
+    try:
+        ds = resolve_dataset(dataset, "0", "1", "1", user_data)
+    except gr.Error:
+        return [("class 1", 0)]
+    return [(name, k) for k, name in enumerate(ds.class_names)]
+
+
 def build_guidance_tab(setup: Setup, trained: gr.State) -> list:
     """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
     gr.Markdown(read_markdown("guidance"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
@@ -176,7 +185,8 @@ def build_guidance_tab(setup: Setup, trained: gr.State) -> list:
     with gr.Row():
         network = gr.Radio([("Pretrained network", "pretrained"), ("My trained network", "trained")],
                            value="pretrained", label="Class-conditional network", scale=2)
-        y = gr.Number(value=0, precision=0, minimum=0, label="Class y (0 = first)", scale=1)
+        y = gr.Dropdown(class_choices(setup.dataset.value), value=0, label="Class y", scale=1,
+                        allow_custom_value=True)   # choices follow the dataset; the server checks the range
         gamma = gr.Slider(0.0, GAMMA_MAX, value=3.0, step=0.1, label="Guidance scale γ", scale=2)
     with gr.Row():
         sampler = gr.Dropdown(GUIDED_SAMPLERS, value="ddim", label="Sampler", scale=2)
@@ -194,6 +204,8 @@ def build_guidance_tab(setup: Setup, trained: gr.State) -> list:
     with gr.Row():
         chart = gr.Plot(label="Fidelity vs diversity")
         field_plot = gr.Plot(label="Guidance field")
+    setup.dataset.change(lambda d, u: gr.Dropdown(choices=class_choices(d, u), value=0), [setup.dataset,
+                         setup.user_data], y, api_visibility="private", show_progress="hidden")
     base = setup.inputs + [network, y]
     run.click(guidance_view, base + [gamma, sampler, n_particles, trained, clf], [anim, table, note],
               api_name="guidance")

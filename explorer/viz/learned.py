@@ -8,6 +8,8 @@ from plotly.subplots import make_subplots
 from .score import arrow_trace
 from .style import CLASS_COLORS, EXACT_COLOR, FONT, LEARNED_COLOR, layout_defaults
 
+DENSITY_GREYS = [[0.0, "#FFFFFF"], [1.0, "#555555"]]    # low density white, high density grey (spelled out)
+
 
 def loss_figure(steps: np.ndarray, losses: np.ndarray, *, title: str = "Training loss") -> go.Figure:
     """The mean DSM loss per reporting interval against the step, log y."""
@@ -26,8 +28,7 @@ def fields_side_by_side(axis: np.ndarray, log_p: np.ndarray, pts: np.ndarray, le
     rel = np.clip(log_p - log_p.max(), floor, 0).astype(np.float32)
     lim = float(axis[-1])
     for col, (vec, color) in enumerate(((learned, LEARNED_COLOR), (exact, EXACT_COLOR)), start=1):
-        fig.add_trace(go.Contour(x=axis.astype(np.float32), y=axis.astype(np.float32), z=rel, colorscale="Greys",
-                                 reversescale=True, contours={"coloring": "fill", "showlines": False}, ncontours=10,
+        fig.add_trace(go.Contour(x=axis.astype(np.float32), y=axis.astype(np.float32), z=rel, colorscale=DENSITY_GREYS, contours={"coloring": "fill", "showlines": False}, ncontours=10,
                                  opacity=0.35,
                                  showscale=False, hoverinfo="skip"), 1, col)
         fig.add_trace(arrow_trace(pts, vec, color=color), 1, col)
