@@ -19,7 +19,9 @@ from explorer.viz.animation import PLOTLY_JS_DIR
 CSS = """
 .gradio-container {max-width: 1400px !important}
 footer {display: none !important}
+html.dx-present .gradio-container {zoom: 1.3}
 """
+PRESENT_JS = "(on) => { document.documentElement.classList.toggle('dx-present', on); }"
 
 INTRO = """# Diffusion Explorer
 Pick a data distribution and a forward process, then watch data turn into noise, see the score that turns it back,
@@ -35,8 +37,11 @@ def build_demo() -> gr.Blocks:
     """The whole app; every user's state lives in gr.State, nothing global is written."""
     torch.set_num_threads(TORCH_THREADS)
     gr.set_static_paths([str(PLOTLY_JS_DIR)])
-    with gr.Blocks(title="Diffusion Explorer") as demo:
-        gr.Markdown(INTRO)
+    with gr.Blocks(title="Diffusion Explorer", delete_cache=(1800, 3600)) as demo:
+        with gr.Row():
+            gr.Markdown(INTRO, scale=6)
+            present = gr.Checkbox(label="Presentation mode (larger, for a projector)", value=False, scale=1)
+        present.change(None, present, None, js=PRESENT_JS)
         setup = build_setup()
         trained = gr.State(None)        # this user's own trained score network (a TrainedModel), never shared
         load_events = []

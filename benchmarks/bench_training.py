@@ -62,7 +62,6 @@ def quality_table(n_refs: int) -> None:
     print("|---|---|---|---|---|---|---|---|")
     for dataset, process in list_pretrained():
         ds, sde = DATASETS[dataset], get_sde(process)
-        t0 = time.perf_counter()
         loads = []
         for _ in range(5):
             t0 = time.perf_counter()

@@ -16,20 +16,22 @@ def _plot(value) -> dict:
 
 
 def test_forward_2d_returns_an_animation(client):
-    anim, river = client.predict("ring8", *CUSTOM, "vp_linear", 0, 500, 12, api_name="/forward")
+    anim, river, download = client.predict("ring8", *CUSTOM, "vp_linear", 0, 500, 12, api_name="/forward")
     assert anim["visible"] is True and "srcdoc" in anim["value"] and river["visible"] is False
     assert anim["value"].count("&quot;name&quot;:&quot;11&quot;") == 1     # 12 frames, named 0..11
+    page = open(download["value"], encoding="utf-8").read()                 # the standalone export
+    assert "/gradio_api/" not in page and "<script src=" not in page and len(page) > 3_000_000   # plotly.js inlined
 
 
 def test_forward_1d_returns_the_river(client):
-    anim, river = client.predict("three_modes_1d", *CUSTOM, "ve", 1, 500, 12, api_name="/forward")
+    anim, river, _ = client.predict("three_modes_1d", *CUSTOM, "ve", 1, 500, 12, api_name="/forward")
     assert anim["visible"] is False
     fig = _plot(river)
     assert fig["data"][0]["type"] == "heatmap" and len(fig["data"]) == 1 + 8
 
 
 def test_custom_mixture(client):
-    _, river = client.predict("custom_1d", "-1, 3", "0.2, 0.4", "1, 2", "vp_cosine", 0, 100, 10, api_name="/forward")
+    _, river, _ = client.predict("custom_1d", "-1, 3", "0.2, 0.4", "1, 2", "vp_cosine", 0, 100, 10, api_name="/forward")
     assert _plot(river)["data"][0]["type"] == "heatmap"
 
 
@@ -111,7 +113,7 @@ def test_score_handler_checks_time(t):
 
 
 def test_app_still_serves_after_errors(client):
-    anim, _ = client.predict("moons", *CUSTOM, "subvp", 3, 200, 5, api_name="/forward")
+    anim, *_ = client.predict("moons", *CUSTOM, "subvp", 3, 200, 5, api_name="/forward")
     assert anim["visible"] is True
 
 

@@ -15,7 +15,7 @@ def _plot(value) -> dict:
 
 
 def test_sample_2d_side_by_side(client):
-    anim, river, final, table, note = client.predict("ring8", *C, "vp_linear", 0, "exact", ["ddim", "pf_heun"], 0, 500,
+    anim, river, final, table, note, _ = client.predict("ring8", *C, "vp_linear", 0, "exact", ["ddim", "pf_heun"], 0, 500,
                                                      *OPTS, api_name="/sample")
     assert anim["visible"] and "srcdoc" in anim["value"] and not river["visible"]
     rows = table["data"]
@@ -28,7 +28,7 @@ def test_sample_2d_side_by_side(client):
 
 
 def test_sample_1d_paths_over_river(client):
-    anim, river, final, table, _ = client.predict("far_mode_1d", *C, "ve", 2, "exact", ["ddpm"], 200, 300, *OPTS,
+    anim, river, final, table, *_ = client.predict("far_mode_1d", *C, "ve", 2, "exact", ["ddpm"], 200, 300, *OPTS,
                                                   api_name="/sample")
     assert not anim["visible"] and river["visible"]
     fig = _plot(river)

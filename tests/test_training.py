@@ -75,6 +75,18 @@ def test_training_is_deterministic_given_the_seed():
     assert not torch.equal(a.net.in_x.weight, c.net.in_x.weight)
 
 
+def test_concurrent_trainings_do_not_interfere():
+    """Two sessions training in threads at once get exactly what each gets alone (no shared state)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        a, b = pool.map(_small_run, [0, 1])
+    for m, seed in ((a, 0), (b, 1)):
+        alone = _small_run(seed)
+        assert m.losses == alone.losses
+        assert all(torch.equal(p, q) for p, q in zip(m.net.parameters(), alone.net.parameters()))
+
+
 def test_init_does_not_touch_the_global_rng():
     torch.manual_seed(123)
     expected = torch.rand(3)

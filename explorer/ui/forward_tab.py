@@ -9,6 +9,7 @@ from ..images import example_image, load_image, noise_row, pixel_histogram, to_d
 from ..forward import forward_paths, log_density_frames, log_density_grid, quantize_log_density, view_half_width
 from ..sde import SDE, VPCosine, VPLinear, SubVP
 from ..viz.animation import figure_page, iframe, particle_animation
+from ..viz.export import write_standalone
 from ..viz.forward import river_figure, schedule_figure
 from ..viz.images import histogram_figure, image_row_figure
 from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, seed_generator, user_errors
@@ -68,8 +69,9 @@ def forward_view(dataset, means, stds, weights, process, seed, user_data, n_part
     f = number(n_frames, "Frames", 2, MAX_FRAMES, integer=True)
     if ds.dim == 2:
         fig = forward_cloud_figure(ds, sde, n, f, g)
-        return gr.HTML(iframe(figure_page(fig, plotly_src()), height=640), visible=True), gr.Plot(visible=False)
-    return gr.HTML(visible=False), gr.Plot(river_plot(ds, sde, g), visible=True)
+        return (gr.HTML(iframe(figure_page(fig, plotly_src()), height=640), visible=True), gr.Plot(visible=False),
+                gr.File(str(write_standalone(fig, f"forward-{ds.name}-{sde.name}")), visible=True))
+    return gr.HTML(visible=False), gr.Plot(river_plot(ds, sde, g), visible=True), gr.File(visible=False)
 
 
 @user_errors
@@ -103,6 +105,7 @@ def build_forward_tab(setup: Setup) -> list:
         run = gr.Button("Run the forward process", variant="primary")
     anim = gr.HTML(label="Forward process animation", elem_id="forward-anim")
     river = gr.Plot(label="Density river", visible=False)
+    download = gr.File(label="Download the animation (standalone HTML: plays offline)", visible=False, height=60)
     schedule = gr.Plot(label="Schedule")
     with gr.Accordion("Images: the same process on pixels", open=False):
         gr.Markdown("Each pixel is one coordinate of $x_0$: the same $x_t = \\alpha(t)\\,x_0 + \\sigma(t)\\,\\varepsilon$ "
@@ -120,8 +123,8 @@ def build_forward_tab(setup: Setup) -> list:
         noise_btn.click(images_view, [image, setup.process, setup.seed, n_times], [row, hist],
                         api_name="forward_images")
     inputs = setup.inputs + [n_particles, n_frames]
-    run.click(forward_view, inputs, [anim, river], api_name="forward")
-    gr.on([setup.dataset.change, setup.process.change], forward_view, inputs, [anim, river],
+    run.click(forward_view, inputs, [anim, river, download], api_name="forward")
+    gr.on([setup.dataset.change, setup.process.change], forward_view, inputs, [anim, river, download],
           api_visibility="private")
     setup.process.change(schedule_view, setup.process, schedule, api_name="schedule")
-    return [(forward_view, inputs, [anim, river]), (schedule_view, [setup.process], [schedule])]
+    return [(forward_view, inputs, [anim, river, download]), (schedule_view, [setup.process], [schedule])]
