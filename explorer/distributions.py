@@ -49,8 +49,7 @@ class Dataset:
             return self.mixture.sample(n, generator=generator, device=device, dtype=dtype)
         if self.empirical is not None:
             return self.empirical.sample(n, generator=generator, device=device, dtype=dtype)
-        g = generator if generator is not None else torch.Generator().manual_seed(torch.seed() % 2 ** 63)
-        x, y = self.shape(n, g)
+        x, y = self.shape(n, generator)         # None: torch's global generator, as torch.randn would
         x = (x - self.shift) / self.scale
         return x.to(device=device, dtype=dtype), y.to(device)
 

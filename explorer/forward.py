@@ -16,11 +16,12 @@ def forward_paths(x0: Tensor, sde: SDE, ts: Tensor, *, generator: torch.Generato
         raise ValueError("forward times must be a strictly increasing 1D grid")
     out = torch.empty((len(ts),) + tuple(x0.shape), dtype=x0.dtype, device=x0.device)
     a0, s0 = sde.mean_coef(ts[0]), sde.std(ts[0])
-    x = a0 * x0 + s0 * torch.randn(x0.shape, generator=generator, dtype=x0.dtype).to(x0.device)
+    dev = generator.device if generator is not None else x0.device
+    x = a0 * x0 + s0 * torch.randn(x0.shape, generator=generator, dtype=x0.dtype, device=dev).to(x0.device)
     out[0] = x
     for k in range(1, len(ts)):
         a, s = sde.transition(ts[k - 1], ts[k])
-        z = torch.randn(x0.shape, generator=generator, dtype=x0.dtype).to(x0.device)
+        z = torch.randn(x0.shape, generator=generator, dtype=x0.dtype, device=dev).to(x0.device)
         x = append_dims(a, x.ndim) * x + append_dims(s, x.ndim) * z
         out[k] = x
     return out

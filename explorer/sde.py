@@ -69,7 +69,8 @@ class SDE:
     def marginal_sample(self, x0: Tensor, t: Tensor, *, generator: torch.Generator | None = None):
         """x_t = alpha(t) x_0 + sigma(t) eps, eps ~ N(0, I); returns (x_t, eps), shapes of x0."""
         t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device)
-        eps = torch.randn(x0.shape, generator=generator, dtype=x0.dtype, device=x0.device)
+        gen_device = generator.device if generator is not None else x0.device   # the generator's device draws
+        eps = torch.randn(x0.shape, generator=generator, dtype=x0.dtype, device=gen_device).to(x0.device)
         a, s = append_dims(self.mean_coef(t), x0.ndim), append_dims(self.std(t), x0.ndim)
         return a * x0 + s * eps, eps
 
