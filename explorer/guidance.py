@@ -7,7 +7,7 @@ Luo's convention, used everywhere here (one guidance scale gamma for both kinds)
   gamma = 0: unconditional,
   gamma = 1: conditional (exact, by Bayes: grad log p(y | x) = grad log p(x | y) - grad log p(x)),
   gamma > 1: guided (sharper, less diverse classes: p_t(x) p_t(y | x)^gamma).
-explorer.networks.network_score's `guidance=w` is Ho & Salimans' w, (1 + w) s(x, y) - w s(x): w = gamma - 1.
+explorer.networks.network_score uses the same gamma (Ho & Salimans' w = gamma - 1).
 
 A LogClassifier maps (x_t [N, D], t [N]) to log-probabilities [N, C]; its gradient is taken by autograd.
 """
@@ -55,6 +55,9 @@ def check_class(y, num_classes: int) -> int:
 
 def _labels(y, x: Tensor) -> Tensor:
     """y (int, [] or [N]) as a long tensor [N] on x's device."""
+    if isinstance(y, bool) or not isinstance(y, (numbers.Integral, Tensor)) or (
+            isinstance(y, Tensor) and y.is_floating_point()):
+        raise ValueError(f"class {y!r} does not exist; classes are integers")
     return torch.as_tensor(y, dtype=torch.long, device=x.device).expand(x.shape[0]).clone()
 
 
@@ -66,6 +69,8 @@ def classifier_gradient(log_classifier: LogClassifier, y, x: Tensor, t) -> Tenso
     with torch.enable_grad():
         xg = x.detach().requires_grad_(True)
         logp = log_classifier(xg, t.detach())
+        if bool(((labels < 0) | (labels >= logp.shape[1])).any()):
+            raise ValueError(f"class {y!r} does not exist; expected an integer in [0, {logp.shape[1] - 1}]")
         picked = logp.gather(1, labels[:, None].to(logp.device)).sum()
         (grad,) = torch.autograd.grad(picked, xg)
     return grad.to(x.dtype)

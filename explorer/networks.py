@@ -163,14 +163,15 @@ def raw_to_score(raw: Tensor, x: Tensor, t: Tensor, sde: SDE, parameterisation: 
     raise ValueError(f"unknown parameterisation {parameterisation!r}; expected one of {list(PARAMETERISATIONS)}")
 
 
-def network_score(net: ScoreNet, y: Tensor | int | None = None, *, guidance: float = 0.0, sde: SDE | None = None):
-    """ScoreFn (x, t) -> s_theta(x, t [, y]); with guidance w: (1 + w) s(x, t, y) - w s(x, t) (classifier-free, Ho & Salimans eq. 6)."""
+def network_score(net: ScoreNet, y: Tensor | int | None = None, *, gamma: float = 1.0, sde: SDE | None = None):
+    """ScoreFn (x, t) -> s_theta(x, t [, y]); with a label, classifier-free guidance in Luo's convention:
+    s(x, t) + gamma (s(x, t, y) - s(x, t)), gamma = 0 unconditional, 1 conditional, > 1 guided (Ho & Salimans' w = gamma - 1)."""
     sde = net.sde if sde is None else sde
     param = net.config.parameterisation
     if y is not None and net.config.num_classes == 0:
         raise ValueError("this network is unconditional: it takes no label y")
-    if guidance != 0.0 and y is None:
-        raise ValueError("classifier-free guidance needs a label y")
+    if gamma != 1.0 and y is None:
+        raise ValueError("classifier-free guidance (gamma != 1) needs a label y")
 
     def score_fn(x: Tensor, t) -> Tensor:
         t = as_time(t, x)
@@ -182,9 +183,9 @@ def network_score(net: ScoreNet, y: Tensor | int | None = None, *, guidance: flo
             if bad.any():
                 raise ValueError(f"labels must be in [0, {net.config.num_classes - 1}]")
         s = raw_to_score(net(x_in, t.to(x_in.dtype), labels), x_in, t.to(x_in.dtype), sde, param)
-        if guidance != 0.0:
+        if gamma != 1.0:
             s_uncond = raw_to_score(net(x_in, t.to(x_in.dtype), None), x_in, t.to(x_in.dtype), sde, param)
-            s = (1.0 + guidance) * s - guidance * s_uncond
+            s = s_uncond + gamma * (s - s_uncond)
         return s.to(x.dtype)
 
     return score_fn

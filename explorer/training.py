@@ -53,9 +53,9 @@ class TrainedModel:
     def device(self) -> torch.device:
         return next(self.net.parameters()).device
 
-    def score_fn(self, y: Tensor | int | None = None, *, guidance: float = 0.0):
-        """ScoreFn (x, t) -> score of this model, unconditional (y=None), conditional, or guided (see network_score)."""
-        return network_score(self.net, y, guidance=guidance)
+    def score_fn(self, y: Tensor | int | None = None, *, gamma: float = 1.0):
+        """ScoreFn (x, t) -> score of this model: unconditional (y=None), conditional, or guided with Luo's gamma (see network_score)."""
+        return network_score(self.net, y, gamma=gamma)
 
     def copy(self) -> "TrainedModel":
         """An independent copy (the callback's model keeps changing while training runs)."""

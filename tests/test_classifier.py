@@ -16,15 +16,6 @@ from explorer.sde import get_sde
 SMALL = dict(steps=300, batch_size=256, width=64, report_every=50, device="cpu")
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small tensors: one thread avoids OpenMP spin-waiting on a busy 2-core machine (restored afterwards)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def asym3_classifier():
     ds, sde = get_dataset("asym3"), get_sde("vp_linear")

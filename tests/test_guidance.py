@@ -29,15 +29,6 @@ from explorer.sde import get_sde
 N = 2000
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small tensors: one thread avoids OpenMP spin-waiting on a busy 2-core machine (restored afterwards)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def mix():
     """Three overlapping classes; class 0 has two components (so p(x | y=0) is bimodal)."""
@@ -78,6 +69,8 @@ def test_a_class_that_does_not_exist_fails(mix):
             check_class(bad, 3)
     with pytest.raises(ValueError, match="does not exist"):
         exact_conditional_score(mix, sde, 3)
+    with pytest.raises(ValueError, match=r"class 3 does not exist; expected an integer in \[0, 2\]"):
+        classifier_guided_score(mixture_score(mix, sde), exact_classifier(mix, sde), 3, 1.0)(torch.zeros(4, 2), 0.5)
     assert check_class(torch.tensor(2), 3) == 2
 
 
@@ -174,7 +167,7 @@ def test_cfg_with_the_pretrained_network(gen):
     t = torch.rand(300, generator=gen) * 0.98 + 0.01
     torch.testing.assert_close(network_cfg_score(model, 2, 0.0)(x, t), model.score_fn(None)(x, t))
     torch.testing.assert_close(network_cfg_score(model, 2, 1.0)(x, t), model.score_fn(2)(x, t))
-    torch.testing.assert_close(network_cfg_score(model, 2, 3.0)(x, t), network_score(model.net, 2, guidance=2.0)(x, t),
+    torch.testing.assert_close(network_cfg_score(model, 2, 3.0)(x, t), network_score(model.net, 2, gamma=3.0)(x, t),
                                rtol=1e-5, atol=1e-4)
     with pytest.raises(ValueError, match="does not exist"):
         network_cfg_score(model, 8, 1.0)

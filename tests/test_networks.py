@@ -68,10 +68,10 @@ def test_classifier_free_guidance_combination(gen):
     net = ScoreNet(ScoreNetConfig(dim=2, width=32, depth=2, num_classes=2))
     x, t = torch.randn(5, 2, generator=gen), torch.full((5,), 0.3)
     s_c, s_u = network_score(net, 1)(x, t), network_score(net)(x, t)
-    torch.testing.assert_close(network_score(net, 1, guidance=0.0)(x, t), s_c)
-    torch.testing.assert_close(network_score(net, 1, guidance=2.0)(x, t), 3 * s_c - 2 * s_u)
+    torch.testing.assert_close(network_score(net, 1, gamma=1.0)(x, t), s_c)
+    torch.testing.assert_close(network_score(net, 1, gamma=3.0)(x, t), 3 * s_c - 2 * s_u)
     with pytest.raises(ValueError, match="needs a label"):
-        network_score(net, None, guidance=1.0)
+        network_score(net, None, gamma=2.0)
     with pytest.raises(ValueError, match="labels must be in"):
         network_score(net, 5)(x, t)
     with pytest.raises(ValueError, match="unconditional"):

@@ -60,6 +60,6 @@ def test_guidance_moves_samples_into_the_requested_class(dataset):
     """Conditional on y (with classifier-free guidance w = 1), most samples land in class y (exact posterior argmax)."""
     m, ds = load_pretrained(dataset), DATASETS[dataset]
     x_init = m.sde.prior_sample((500, 2), generator=torch.Generator().manual_seed(1))
-    x = sample("pf_heun", m.score_fn(0, guidance=1.0), m.sde, x_init, n_steps=50).x
+    x = sample("pf_heun", m.score_fn(0, gamma=2.0), m.sde, x_init, n_steps=50).x
     y_hat = ds.exact().class_log_posterior(x.double()).argmax(1)
     assert float((y_hat == 0).float().mean()) > 0.9

@@ -12,15 +12,6 @@ from explorer.vae import (TrainedVAE, VAEConfig, build_vae, decode, elbo_terms, 
 STEPS, EVERY = 600, 100
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Small tensors: one thread avoids OpenMP spin-waiting on a busy 2-core machine (restored afterwards)."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
-
-
 @pytest.fixture(scope="module")
 def moons_vae():
     ds = get_dataset("moons")
