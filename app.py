@@ -9,6 +9,7 @@ import torch
 from explorer.ui.common import build_setup
 from explorer.ui.forward_tab import build_forward_tab
 from explorer.ui.guidance_tab import build_guidance_tab
+from explorer.ui.images_tab import build_images_tab
 from explorer.ui.learned_tab import build_learned_tab
 from explorer.ui.likelihood_tab import build_likelihood_tab
 from explorer.ui.sampling_tab import build_sampling_tab
@@ -60,6 +61,8 @@ def build_demo() -> gr.Blocks:
                 load_events += build_guidance_tab(setup, trained)
             with gr.Tab("VAE", id="vae"):
                 load_events += build_vae_tab(setup, trained)
+            with gr.Tab("Images", id="images"):
+                load_events += build_images_tab()
         for fn, inputs, outputs in load_events:
             demo.load(fn, inputs, outputs, api_visibility="private")
     demo.queue(default_concurrency_limit=4, max_size=64)

@@ -49,3 +49,43 @@ def histogram_figure(centres: np.ndarray, density: np.ndarray, gaussian: np.ndar
     fig.update_xaxes(title="pixel value")
     fig.update_yaxes(title="density")
     return fig
+
+
+def image_grid(x: np.ndarray, ncol: int, *, scale: int = 4, pad: int = 1, pad_value: int = 255) -> np.ndarray:
+    """Images x [N, C, H, W] in [-1, 1] tiled ncol to a row, each upscaled `scale`x (nearest): -> uint8 [H', W', 3]."""
+    x = np.clip((np.asarray(x, dtype=np.float32) + 1.0) * 127.5, 0, 255).astype(np.uint8)
+    n, c, h, w = x.shape
+    if c == 1:
+        x = np.repeat(x, 3, axis=1)
+    x = x.transpose(0, 2, 3, 1).repeat(scale, 1).repeat(scale, 2)              # [N, sH, sW, 3]
+    nrow = -(-n // ncol)
+    hh, ww = h * scale + pad, w * scale + pad
+    out = np.full((nrow * hh + pad, ncol * ww + pad, 3), pad_value, dtype=np.uint8)
+    for k in range(n):
+        r, q = divmod(k, ncol)
+        out[pad + r * hh: pad + r * hh + h * scale, pad + q * ww: pad + q * ww + w * scale] = x[k]
+    return out
+
+
+def image_pair_animation(left: list[np.ndarray], right: list[np.ndarray], labels: list[str], *,
+                         titles: tuple[str, str], title: str = "") -> dict:
+    """Figure dict: two images (uint8 [H, W, 3] per frame) side by side, advanced by one slider / Play button."""
+    from .animation import play_controls, template_json
+
+    def img(a, axis):
+        return {"type": "image", "source": png_data_uri(a, max_side=4096), "xaxis": "x" + axis, "yaxis": "y" + axis,
+                "hoverinfo": "skip"}
+
+    names = [str(k) for k in range(len(left))]
+    frames = [{"name": names[k], "data": [img(left[k], ""), img(right[k], "2")], "traces": [0, 1]}
+              for k in range(len(left))]
+    axis = {"visible": False}
+    layout = {**layout_defaults(title), "template": template_json(),
+              **play_controls(names, labels, prefix="t = ", duration_ms=120),
+              "xaxis": {**axis, "domain": [0.0, 0.49]}, "yaxis": {**axis, "scaleanchor": "x", "autorange": "reversed"},
+              "xaxis2": {**axis, "domain": [0.51, 1.0]}, "yaxis2": {**axis, "scaleanchor": "x2", "autorange": "reversed"},
+              "annotations": [{"text": t, "showarrow": False, "xref": "paper", "yref": "paper", "x": x, "y": 1.0,
+                               "yanchor": "bottom", "font": {"size": FONT["base"]}}
+                              for t, x in zip(titles, (0.245, 0.755))]}
+    layout["margin"] = {**layout["margin"], "t": 70}
+    return {"data": frames[0]["data"], "layout": layout, "frames": frames}
