@@ -8,7 +8,7 @@ import torch
 from ..digit_classifier import shipped_classifier
 from ..digits import digits_split
 from ..images import load_image
-from ..inpaint import box_mask, inpaint
+from ..inpaint import box_mask, inpaint, mask_from_drawing
 from ..samplers import sample
 from ..sdedit import sdedit
 from ..unet import GAMMA_MAX, X0Tap, shipped_digits_model
@@ -141,15 +141,19 @@ def sdedit_view(index, upload, t0, seed):
 
 
 @user_errors
-def inpaint_view(index, upload, mask_name, seed):
-    """API 'inpaint': keep the pixels outside the mask, let the model fill the rest (4 tries)."""
+def inpaint_view(index, upload, mask_name, seed, drawn=None):
+    """API 'inpaint': keep the pixels outside the mask (a preset, or painted on the sketchpad), let the model fill the rest."""
     model = _model()
     x0, label = _digit(index, upload)
-    if mask_name not in MASKS:
-        raise gr.Error(f"unknown mask {mask_name!r}; expected one of {list(MASKS)}")
     size = model.config.shape[-1]
-    top, left, h, w = (v * size // 8 for v in MASKS[mask_name])
-    mask = box_mask((size, size), top, left, h, w)
+    painted = drawn.get("composite") if isinstance(drawn, dict) else drawn
+    if painted is not None and np.asarray(painted)[..., -1].any():
+        mask = mask_from_drawing(np.asarray(painted)[..., -1], size)   # painted (alpha > 0) = to fill
+    else:
+        if mask_name not in MASKS:
+            raise gr.Error(f"unknown mask {mask_name!r}; expected one of {list(MASKS)}")
+        top, left, h, w = (v * size // 8 for v in MASKS[mask_name])
+        mask = box_mask((size, size), top, left, h, w)
     g = torch.Generator().manual_seed(number(seed, "Seed", 0, 2 ** 31 - 1, integer=True))
     batch = x0.repeat(4, 1, 1, 1)
     res = inpaint(model.score_fn(), model.sde, batch, mask, sampler="ddim", n_steps=50, generator=g)
@@ -210,13 +214,15 @@ def build_images_tab() -> list:
                              type="filepath", height=60)
             t0 = gr.Slider(0.05, 1.0, value=0.5, step=0.05, label="SDEdit: noise level t₀")
             mask = gr.Dropdown(list(MASKS), value="left half", label="Inpainting: hide")
+        sketch = gr.Sketchpad(label="…or paint the part to hide (over an 8×8 grid)", type="numpy", height=220,
+                              width=220, canvas_size=(160, 160), brush=gr.Brush(colors=["#D55E00"], default_size=20))
         with gr.Row():
             sdedit_btn = gr.Button("Noise and denoise")
             inpaint_btn = gr.Button("Fill in the hidden part")
         edit_note = gr.Markdown()
         edit = gr.Image(label="Result", height=160, interactive=False)
         sdedit_btn.click(sdedit_view, [index, upload, t0, seed], [edit, edit_note], api_name="sdedit")
-        inpaint_btn.click(inpaint_view, [index, upload, mask, seed], [edit, edit_note], api_name="inpaint")
+        inpaint_btn.click(inpaint_view, [index, upload, mask, seed, sketch], [edit, edit_note], api_name="inpaint")
     with gr.Accordion("A model from the Hugging Face Hub (needs network and `pip install diffusers`)", open=False):
         with gr.Row():
             hub_id = gr.Textbox(value="google/ddpm-cifar10-32", label="Model id or local folder")
