@@ -11,6 +11,7 @@ from explorer.ui.forward_tab import build_forward_tab
 from explorer.ui.guidance_tab import build_guidance_tab
 from explorer.ui.images_tab import build_images_tab
 from explorer.ui.learned_tab import build_learned_tab
+from explorer.ui.lessons_tab import build_lessons_tab
 from explorer.ui.likelihood_tab import build_likelihood_tab
 from explorer.ui.sampling_tab import build_sampling_tab
 from explorer.ui.score_tab import build_score_tab
@@ -26,7 +27,8 @@ PRESENT_JS = "(on) => { document.documentElement.classList.toggle('dx-present', 
 
 INTRO = """# Diffusion Explorer
 Pick a data distribution and a forward process, then watch data turn into noise, see the score that turns it back,
-and compare samplers — exact mathematics next to what a network learns."""
+and compare samplers — exact mathematics next to what a network learns. New here? The **Lessons** tab walks
+through it in the tutorials' order."""
 
 
 # One torch thread per request: on a 2-vCPU machine serving several users, two OpenMP threads per request
@@ -46,7 +48,7 @@ def build_demo() -> gr.Blocks:
         setup = build_setup()
         trained = gr.State(None)        # this user's own trained score network (a TrainedModel), never shared
         load_events = []
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             with gr.Tab("Forward process", id="forward"):
                 load_events += build_forward_tab(setup)
             with gr.Tab("Score field", id="score"):
@@ -63,6 +65,8 @@ def build_demo() -> gr.Blocks:
                 load_events += build_vae_tab(setup, trained)
             with gr.Tab("Images", id="images"):
                 load_events += build_images_tab()
+            with gr.Tab("Lessons", id="lessons"):
+                load_events += build_lessons_tab(setup, tabs)
         for fn, inputs, outputs in load_events:
             demo.load(fn, inputs, outputs, api_visibility="private")
     demo.queue(default_concurrency_limit=4, max_size=64)

@@ -8,6 +8,13 @@ With resample = R > 1, RePaint's resampling: R - 1 times, jump back to t by the 
 x_t = alpha_{t|s} x_s + sigma_{t|s} z (Luo eq. 93) and redo the step, so the filled part harmonises with the kept one.
 At the last time (t_min) the kept pixels are set to alpha(t_min) x_0, the mean of q(x_{t_min} | x_0), so they
 differ from x_0 by (1 - alpha(t_min)) |x_0|, far below the final noise level sigma(t_min).
+
+Replacement alone conditions the hole only weakly (the kept pixels are re-noised independently of what the network
+drew), so e.g. half a digit is often completed as another class. `reconstruction = w > 0` adds reconstruction
+guidance (Ho et al. 2022, Video Diffusion Models, eq. 7) to the score used by every step:
+    s(x_t) - w / (2 r_t^2) grad_{x_t} || m * (x_0 - x0_hat(x_t)) ||^2,   r_t^2 = sigma_t^2 / alpha_t^2 + R2_FLOOR,
+the gradient of log N(m x_0; m x0_hat(x_t), r_t^2 I) (by autograd through the network: ~3x the cost per step; the
+floor keeps it bounded as sigma -> 0). benchmarks/RESULTS_digits.md measures both.
 """
 from __future__ import annotations
 
@@ -15,14 +22,16 @@ import torch
 
 from .samplers import get_sampler
 from .samplers.base import Callback, Recorder, SampleResult, check_steps, noise, time_grid
-from .scores import ScoreFn
+from .scores import ScoreFn, score_to_x0
 from .sde import SDE
-from .tensors import append_dims
+from .tensors import append_dims, as_time
 
 Tensor = torch.Tensor
 
 INPAINT_SAMPLERS = ("ddpm", "ddim", "reverse_sde", "pc", "pf_euler", "pf_heun")   # one-step: no state between steps
 MAX_RESAMPLE = 20
+MAX_RECONSTRUCTION = 1000.0
+R2_FLOOR = 0.05
 
 
 def check_mask(mask, x0: Tensor) -> Tensor:
@@ -52,10 +61,27 @@ def check_mask(mask, x0: Tensor) -> Tensor:
     return m.contiguous()
 
 
+def reconstruction_guided(score_fn: ScoreFn, sde: SDE, x0: Tensor, mask: Tensor, weight: float) -> ScoreFn:
+    """s - w / (2 r_t^2) grad_x || m (x_0 - x0_hat(x_t)) ||^2, r_t^2 = sigma^2 / alpha^2 + R2_FLOOR (Ho et al. 2022 eq. 7); [N, ...]."""
+
+    def guided(x: Tensor, t) -> Tensor:
+        t = as_time(t, x)
+        with torch.enable_grad():
+            xg = x.detach().requires_grad_(True)
+            s = score_fn(xg, t)
+            residual = mask * (x0 - score_to_x0(s, xg, t, sde))
+            (grad,) = torch.autograd.grad((residual ** 2).sum(), xg)
+        r2 = append_dims(sde.std(t) ** 2 / sde.mean_coef(t) ** 2 + R2_FLOOR, x.ndim)
+        return s.detach() - (weight / (2 * r2)) * grad
+
+    return guided
+
+
 def inpaint(score_fn: ScoreFn, sde: SDE, x0: Tensor, mask, *, sampler: str = "ddim", n_steps: int = 50,
-            resample: int = 1, x_init: Tensor | None = None, generator: torch.Generator | None = None,
-            callback: Callback | None = None, **opts) -> SampleResult:
-    """Fill the pixels with mask 0 of x0 [N, C, H, W] given those with mask 1 (RePaint replacement, optional resampling).
+            resample: int = 1, reconstruction: float = 0.0, x_init: Tensor | None = None,
+            generator: torch.Generator | None = None, callback: Callback | None = None, **opts) -> SampleResult:
+    """Fill the pixels with mask 0 of x0 [N, C, H, W] given those with mask 1 (RePaint replacement, optional resampling,
+    optional reconstruction guidance of weight `reconstruction`; 10 with resample 2 is a good choice for digits).
 
     Returns the SampleResult of the chain: trajectory [S+1, N, C, H, W] from x_T (kept pixels already replaced) to x,
     NFE = the sum over every sampler call. x_init [N, C, H, W] (default: drawn from the prior) lets views share noise.
@@ -69,8 +95,14 @@ def inpaint(score_fn: ScoreFn, sde: SDE, x0: Tensor, mask, *, sampler: str = "dd
     m = check_mask(mask, x0)
     n_steps = check_steps(n_steps)
     resample = check_steps(resample, "resample", 1, MAX_RESAMPLE)
+    if isinstance(reconstruction, bool) or not isinstance(reconstruction, (int, float)) or not (
+            0.0 <= reconstruction <= MAX_RECONSTRUCTION):          # NaN fails too
+        raise ValueError(f"reconstruction must be a number in [0, {MAX_RECONSTRUCTION:g}], got {reconstruction!r}")
+    reconstruction = float(reconstruction)
     if not torch.isfinite(x0).all():
         raise ValueError("x0 must be finite")
+    if reconstruction > 0:
+        score_fn = reconstruction_guided(score_fn, sde, x0, m, reconstruction)
     ts64 = time_grid(sde, n_steps, spacing=spec.spacing, dtype=torch.float64)
     alpha, sigma = sde.mean_coef(ts64).tolist(), sde.std(ts64).tolist()
     a_ts, s_ts = sde.transition(ts64[1:], ts64[:-1])          # jump s = ts[i+1] -> t = ts[i]

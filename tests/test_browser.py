@@ -63,3 +63,17 @@ def test_forward_animation_plays(browser, app_url):
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / "forward_playing.png"), full_page=True)
     page.close()
+
+
+def test_a_lesson_sets_the_controls_and_opens_its_tab(browser, app_url):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url, wait_until="load")
+    page.get_by_role("tab", name="Lessons").click()
+    page.get_by_label("3. Langevin dynamics").check()
+    page.get_by_role("button", name="Open this step").click()
+    page.wait_for_function("() => [...document.querySelectorAll('button[role=tab]')]"
+                           ".some(b => b.textContent.trim() === 'Sampling' && b.getAttribute('aria-selected') === 'true')",
+                           timeout=20_000)
+    dataset = page.get_by_label("Data distribution p₀")
+    assert "far, light mode" in dataset.input_value()
+    page.close()
