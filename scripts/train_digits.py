@@ -25,6 +25,7 @@ def main(argv=None) -> None:
     p.add_argument("--steps", type=int, default=DEFAULTS["steps"])
     p.add_argument("--batch-size", type=int, default=DEFAULTS["batch_size"])
     p.add_argument("--lr", type=float, default=DEFAULTS["lr"])
+    p.add_argument("--p-uncond", type=float, default=DEFAULTS["p_uncond"], help="label dropout (classifier-free guidance)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--size", type=int, default=DEFAULT_SIZE, help="8 (native) or 16 (upsampled)")
     p.add_argument("--width", type=int, default=DigitsConfig.base_width)
@@ -41,7 +42,7 @@ def main(argv=None) -> None:
         print(f"step {pr.step:6d}/{pr.steps}  loss {pr.loss:.4f}  {pr.elapsed_s:7.1f} s", flush=True)
 
     t0 = time.perf_counter()
-    model = train_digits(config, data, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed,
+    model = train_digits(config, data, steps=args.steps, batch_size=args.batch_size, lr=args.lr, seed=args.seed, p_uncond=args.p_uncond,
                          callback=report, report_every=100, device="cpu")
     seconds = time.perf_counter() - t0
     model.info["train_seconds"] = round(seconds, 1)

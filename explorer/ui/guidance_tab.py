@@ -164,6 +164,7 @@ def train_classifier_view(dataset, means, stds, weights, process, seed, user_dat
         model = train_classifier(ds, sde, seed=seed, callback=report)
     except TrainingDiverged as e:
         raise gr.Error(str(e)) from None
+    model.net = model.net.to("cpu")      # views evaluate on the CPU (and ZeroGPU hands back CPU tensors)
     acc = model.accuracies[-1] if model.accuracies else float("nan")
     return model, (f"Classifier trained on {ds.label} under {sde.label}: batch accuracy {acc:.2f} over all t "
                    f"(lower at large t, where the classes are drowned in noise).")

@@ -66,7 +66,7 @@ def train_view(dataset, means, stds, weights, process, seed, user_data, paramete
     config = ScoreNetConfig.for_data(ds, sde, parameterisation=parameterisation, width=width)
 
     def snapshot(p):      # called in the worker: copy what the page needs before training moves on
-        return p.step, p.steps, p.loss, p.model.copy(), list(p.model.losses), p.elapsed_s
+        return p.step, p.steps, p.loss, p.model.copy().to("cpu"), list(p.model.losses), p.elapsed_s
 
     def work(report):
         return train(config, ds, sde, steps=steps, lr=lr, seed=seed, report_every=REPORT_EVERY,
@@ -82,7 +82,7 @@ def train_view(dataset, means, stds, weights, process, seed, user_data, paramete
                 yield (_loss_plot(losses), field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, step {step}"),
                        f"step **{step}/{total}** · loss {loss:.4f} · {elapsed:.1f} s", gr.skip())
             else:
-                model = value
+                model = value.to("cpu")        # views evaluate on the CPU (and ZeroGPU hands back CPU tensors)
                 status = (f"Done: **{model.info['steps']} steps** in {last[5]:.1f} s, final loss "
                           f"{model.losses[-1]:.4f}. Your network is used wherever you pick *My trained network*.")
                 yield (_loss_plot(model.losses), field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, trained"),

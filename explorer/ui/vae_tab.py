@@ -20,6 +20,12 @@ from .streaming import stream_reports
 MAX_STEPS, REPORT_EVERY = 20_000, 100
 
 
+def _cpu(model):
+    """The model with its network on the CPU, where the views evaluate it."""
+    model.net = model.net.to("cpu")
+    return model
+
+
 def _curves(m, title="ELBO and its terms"):
     steps = np.arange(1, len(m.elbos) + 1) * REPORT_EVERY
     return elbo_figure(steps, np.asarray(m.elbos), np.asarray(m.recons), np.asarray(m.kls), title=title)
@@ -34,7 +40,7 @@ def train_vae_view(dataset, means, stds, weights, process, seed, user_data, step
 
     def work(report):
         return train_vae(ds, steps=steps, seed=seed, report_every=REPORT_EVERY,
-                         callback=lambda p: report((p.step, p.steps, p.elbo, p.model.copy())))
+                         callback=lambda p: report((p.step, p.steps, p.elbo, _cpu(p.model.copy()))))
 
     try:
         for kind, value in stream_reports(work, name="train"):
@@ -43,6 +49,7 @@ def train_vae_view(dataset, means, stds, weights, process, seed, user_data, step
                 progress(step / total, desc=f"VAE: step {step}/{total}")
                 yield _curves(model), f"step **{step}/{total}** · ELBO {elbo:.3f} nats", gr.skip()
             else:
+                value = _cpu(value)
                 yield (_curves(value), f"Done: ELBO {value.elbos[-1]:.3f} nats per sample after "
                        f"{value.info.get('steps', steps)} steps. Press *Compare with diffusion*.", value)
     except (TrainingDiverged, ValueError) as e:
