@@ -7,7 +7,7 @@ C = ("", "", "")
 
 def test_guidance_on_a_mixture(client):
     """Asking ring8 for class 2 at gamma = 3: both kinds of guidance land (almost) all samples in class 2."""
-    anim, table, note = client.predict("ring8", *C, "vp_linear", 0, "pretrained", 2, 3.0, "ddim", 400,
+    anim, final, table, note = client.predict("ring8", *C, "vp_linear", 0, "pretrained", 2, 3.0, "ddim", 400,
                                        api_name="/guidance")
     rows = {r[0]: r for r in table["data"]}
     assert set(rows) == {"unguided", "classifier guidance γ=3", "classifier-free γ=3", "exact conditional p(x | y)"}

@@ -16,6 +16,7 @@ from ..training import TrainingDiverged
 from ..viz.animation import Panel, figure_page, iframe, panel_animation
 from ..viz.guidance import fidelity_chart
 from ..viz.learned import fields_side_by_side
+from ..viz.sampling import final_samples_figure
 from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, user_errors
 from .sources import resolve_score
 
@@ -81,7 +82,7 @@ def guidance_view(dataset, means, stds, weights, process, seed, user_data, netwo
     log_clf, clf_kind = _classifier(ds, sde, clf)
     x_init = sde.prior_sample((n, 2), generator=torch.Generator().manual_seed(seed))
     ref = ds.sample(4000, generator=torch.Generator().manual_seed(seed + 1))
-    panels, rows = [], []
+    panels, rows, finals = [], [], []
     methods = _methods(ds, sde, model, log_clf, y, gamma)
     for k, (label, fn) in enumerate(methods):
         progress(k / len(methods), desc=label)
@@ -92,6 +93,7 @@ def guidance_view(dataset, means, stds, weights, process, seed, user_data, netwo
         frames = traj[idx][:, : max(200, 3000 // len(methods))]
         half = np.maximum(3.5, 1.1 * np.quantile(np.abs(frames), 0.99, axis=1).max(axis=1))
         panels.append(Panel(frames, title=label, ranges=np.repeat(half[:, None], 2, 1), background=ref[0][:600].numpy()))
+        finals.append((label, res.x.float().numpy()))
         fd = fidelity_diversity(res.x.float(), y, ds, ref)
         rows.append([label, round(fd.accuracy, 3), round(fd.diversity, 3), float(f"{class_distance(res.x, y, ref):.4g}")])
     fig = panel_animation(panels, [f"{j / 39:.0%}" for j in range(40)], time_label="progress: ", marker_size=3.5,
@@ -99,7 +101,8 @@ def guidance_view(dataset, means, stds, weights, process, seed, user_data, netwo
     note = (f"Classifier guidance uses {clf_kind}; classifier-free guidance uses the "
             f"{'pretrained' if network == 'pretrained' else 'your'} class-conditional network with its "
             f"'no label' token. γ = 0 unconditional, 1 conditional, > 1 guided.")
-    return gr.HTML(iframe(figure_page(fig, plotly_src()), height=520)), rows, note
+    final = final_samples_figure(finals, ref[0][:2000].numpy(), title="Final samples (blue) over the data (grey)")
+    return gr.HTML(iframe(figure_page(fig, plotly_src()), height=520)), final, rows, note
 
 
 @user_errors
@@ -200,6 +203,7 @@ def build_guidance_tab(setup: Setup, trained: gr.State) -> list:
         train_clf = gr.Button("Train a classifier")
     note = gr.Markdown()
     anim = gr.HTML(elem_id="guidance-anim")
+    final = gr.Plot(label="Final samples")
     table = gr.Dataframe(headers=["method", "accuracy", "spread / class spread", "energy distance to class"],
                          label="Figures", interactive=False)
     with gr.Row():
@@ -208,7 +212,7 @@ def build_guidance_tab(setup: Setup, trained: gr.State) -> list:
     setup.dataset.change(lambda d, u: gr.Dropdown(choices=class_choices(d, u), value=0), [setup.dataset,
                          setup.user_data], y, api_visibility="private", show_progress="hidden")
     base = setup.inputs + [network, y]
-    run.click(guidance_view, base + [gamma, sampler, n_particles, trained, clf], [anim, table, note],
+    run.click(guidance_view, base + [gamma, sampler, n_particles, trained, clf], [anim, final, table, note],
               api_name="guidance")
     sweep.click(sweep_view, base + [sampler, n_particles, trained, clf], chart, api_name="guidance_sweep")
     field.click(field_view, base + [gamma, t, trained, clf], field_plot, api_name="guidance_field")
