@@ -49,11 +49,9 @@ class HubModelError(ValueError):
 
 def diffusers_available() -> bool:
     """Whether the optional dependency diffusers can be imported."""
-    try:
-        import diffusers  # noqa: F401
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec("diffusers") is not None
 
 
 def _require_diffusers():

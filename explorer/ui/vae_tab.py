@@ -1,16 +1,20 @@
 """Tab "VAE": the baseline the tutorials start from, trained live, next to the diffusion model on the same data."""
 from __future__ import annotations
 
+import dataclasses
+
 import gradio as gr
 import numpy as np
 import torch
 
 from ..compare import reference_samples
+from ..digits import digits_split
 from ..likelihood import log_likelihood
 from ..metrics import energy_distance
 from ..samplers import sample
 from ..training import TrainingDiverged
 from ..vae import encode, negative_elbo, train_vae, vae_sample
+from ..viz.images import image_grid
 from ..viz.sampling import final_samples_figure
 from ..viz.vae import elbo_figure, latent_figure
 from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
@@ -18,6 +22,7 @@ from .sources import resolve_score
 from .streaming import stream_reports
 
 MAX_STEPS, REPORT_EVERY = 20_000, 100
+DIGITS_VAE = {"latent_dim": 8, "width": 256}     # 64 pixels need a wider VAE than the 2D toys
 
 
 def _cpu(model):
@@ -32,15 +37,20 @@ def _curves(m, title="ELBO and its terms"):
 
 
 @user_errors
-def train_vae_view(dataset, means, stds, weights, process, seed, user_data, steps, progress=gr.Progress()):
-    """API 'train_vae': trains a VAE on the dataset (streamed ELBO curves); the model goes to this session's state."""
-    ds = resolve_dataset(dataset, means, stds, weights, user_data)
+def train_vae_view(dataset, means, stds, weights, process, seed, user_data, steps, data="toy", progress=gr.Progress()):
+    """API 'train_vae': trains a VAE on the chosen toy or on the digits (streamed ELBO curves); the model goes to this session's state."""
     seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
     steps = number(steps, "Training steps", 100, MAX_STEPS, integer=True)
+    if data == "digits":
+        train_data, extra = digits_split("train").x, DIGITS_VAE
+    elif data == "toy":
+        train_data, extra = resolve_dataset(dataset, means, stds, weights, user_data), {}
+    else:
+        raise gr.Error(f"unknown data {data!r}; expected 'toy' or 'digits'")
 
     def work(report):
-        return train_vae(ds, steps=steps, seed=seed, report_every=REPORT_EVERY,
-                         callback=lambda p: report((p.step, p.steps, p.elbo, _cpu(p.model.copy()))))
+        return train_vae(train_data, steps=steps, seed=seed, report_every=REPORT_EVERY,
+                         callback=lambda p: report((p.step, p.steps, p.elbo, _cpu(p.model.copy()))), **extra)
 
     try:
         for kind, value in stream_reports(work, name="train"):
@@ -50,6 +60,8 @@ def train_vae_view(dataset, means, stds, weights, process, seed, user_data, step
                 yield _curves(model), f"step **{step}/{total}** · ELBO {elbo:.3f} nats", gr.skip()
             else:
                 value = _cpu(value)
+                if data == "digits":      # a tensor was trained on: name the data for the comparison
+                    value.config = dataclasses.replace(value.config, dataset="digits")
                 yield (_curves(value), f"Done: ELBO {value.elbos[-1]:.3f} nats per sample after "
                        f"{value.info.get('steps', steps)} steps. Press *Compare with diffusion*.", value)
     except (TrainingDiverged, ValueError) as e:
@@ -60,11 +72,13 @@ def train_vae_view(dataset, means, stds, weights, process, seed, user_data, step
 def compare_vae_view(dataset, means, stds, weights, process, seed, user_data, network, vae=None, trained=None,
                      progress=gr.Progress()):
     """API 'compare_vae': the latent space, VAE samples next to diffusion's, and -ELBO next to the PF-ODE NLL."""
-    ds = resolve_dataset(dataset, means, stds, weights, user_data)
-    sde = resolve_process(process)
     seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
     if vae is None:
         raise gr.Error("Train the VAE first (the 'Train the VAE' button).")
+    if vae.config.dataset == "digits":
+        return _compare_digits(vae, seed, progress)
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
+    sde = resolve_process(process)
     if vae.config.dataset != ds.name:
         raise gr.Error(f"Your VAE was trained on '{vae.config.dataset}'; choose that dataset or train again.")
     score_fn, kind = resolve_score(network, ds, sde, trained)
@@ -91,7 +105,35 @@ def compare_vae_view(dataset, means, stds, weights, process, seed, user_data, ne
     if ds.dim == 2:
         side = final_samples_figure([("VAE samples", x_vae.numpy()), (f"diffusion ({kind})", x_diff.float().numpy())],
                                     target.numpy(), title="Samples (blue) over fresh data (grey)")
-    return latent, gr.Plot(side, visible=side is not None), rows
+    return latent, gr.Image(visible=False), gr.Plot(side, visible=side is not None), rows
+
+
+def _compare_digits(vae, seed: int, progress):
+    """Digits: VAE samples next to the diffusion model's, with the Fréchet distance in the digit classifier's features."""
+    from ..digit_classifier import frechet_distance, shipped_classifier
+    from ..unet import shipped_digits_model
+
+    try:
+        model = shipped_digits_model()
+    except FileNotFoundError as e:
+        raise gr.Error(f"The digits diffusion model is missing ({e}).") from None
+    g = torch.Generator().manual_seed(seed)
+    held = digits_split("heldout")
+    progress(0.1, desc="VAE samples")
+    x_vae = vae_sample(vae, 256, g).reshape(-1, *model.config.shape).clamp(-1, 1)
+    progress(0.3, desc="diffusion samples (DDIM, 50 steps)")
+    x_diff = sample("ddim", model.score_fn(), model.sde, model.prior_sample(256, generator=g), n_steps=50).x.clamp(-1, 1)
+    clf = shipped_classifier()
+    real = clf.features(held.x).numpy()
+    half = len(held) // 2
+    fd = lambda x: frechet_distance(clf.features(x).numpy(), real)   # noqa: E731
+    rows = [["VAE", float(f"{fd(x_vae):.4g}"), f"−ELBO {float(negative_elbo(vae, held.x, generator=g).mean()):.2f}"],
+            ["diffusion (shipped digits model)", float(f"{fd(x_diff):.4g}"), ""],
+            ["two halves of the real digits (floor)",
+             float(f"{frechet_distance(real[:half], real[half:]):.4g}"), ""]]
+    side = image_grid(torch.cat([x_vae[:32], x_diff[:32]]).numpy(), 8, scale=4)
+    return (gr.Plot(visible=False), gr.Image(side, visible=True, label="VAE samples (top 4 rows), diffusion (bottom 4)"),
+            gr.Plot(visible=False), rows)
 
 
 def build_vae_tab(setup: Setup, trained: gr.State) -> list:
@@ -99,6 +141,8 @@ def build_vae_tab(setup: Setup, trained: gr.State) -> list:
     gr.Markdown(read_markdown("vae"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     vae = gr.State(None)             # this user's VAE
     with gr.Row():
+        data = gr.Radio([("the dataset chosen above", "toy"), ("the 8×8 digits", "digits")], value="toy",
+                        label="Train on", scale=2)
         steps = gr.Slider(100, MAX_STEPS, value=3000, step=100, label="Training steps", scale=2)
         network = gr.Radio([("Pretrained network", "pretrained"), ("My trained network", "trained")],
                            value="pretrained", label="Diffusion model to compare with", scale=2)
@@ -111,11 +155,12 @@ def build_vae_tab(setup: Setup, trained: gr.State) -> list:
     with gr.Row():
         latent = gr.Plot(label="Latent space")
         side = gr.Plot(label="Samples")
+        digits_img = gr.Image(label="Samples", visible=False, interactive=False)
     table = gr.Dataframe(headers=["model", "energy distance to data", "nats per sample (held-out)"],
                          label="Figures", interactive=False)
-    event = train_btn.click(train_vae_view, setup.inputs + [steps], [curves, status, vae], api_name="train_vae",
+    event = train_btn.click(train_vae_view, setup.inputs + [steps, data], [curves, status, vae], api_name="train_vae",
                             show_progress="minimal", concurrency_id="train", concurrency_limit=2)
     stop_btn.click(None, None, None, cancels=[event], api_visibility="private")
-    compare_btn.click(compare_vae_view, setup.inputs + [network, vae, trained], [latent, side, table],
+    compare_btn.click(compare_vae_view, setup.inputs + [network, vae, trained], [latent, digits_img, side, table],
                       api_name="compare_vae")
     return []
