@@ -13,7 +13,7 @@ def test_vae_trains_with_rising_elbo_and_compares(app_url):
     job = c.submit("ring8", *C, "vp_linear", 0, 600, api_name="/train_vae")
     updates = list(job)
     assert len(updates) >= 2 and "Done" in job.outputs()[-1][1]
-    latent, side, table = c.predict("ring8", *C, "vp_linear", 0, "pretrained", api_name="/compare_vae")
+    latent, _, side, table = c.predict("ring8", *C, "vp_linear", 0, "pretrained", api_name="/compare_vae")
     rows = {r[0]: r for r in table["data"]}
     assert rows["VAE"][2].startswith("−ELBO") and rows["diffusion (pretrained network)"][2].startswith("PF-ODE NLL")
     with pytest.raises(AppError, match="trained on 'ring8'"):
