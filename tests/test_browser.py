@@ -77,3 +77,40 @@ def test_a_lesson_sets_the_controls_and_opens_its_tab(browser, app_url):
     dataset = page.get_by_label("Data distribution p₀")
     assert "far, light mode" in dataset.input_value()
     page.close()
+
+
+def test_exported_animation_plays_offline(browser, tmp_path):
+    """The standalone export opens from a file with every network request refused, and Play advances it."""
+    import numpy as np
+    import torch
+
+    from explorer.distributions import get_dataset
+    from explorer.sde import get_sde
+    from explorer.ui.forward_tab import forward_cloud_figure
+    from explorer.viz.export import write_standalone
+
+    fig = forward_cloud_figure(get_dataset("moons"), get_sde("vp_linear"), 300, 20, torch.Generator().manual_seed(0))
+    path = write_standalone(fig, "offline-test")
+    context = browser.new_context()
+    requests = []
+
+    def refuse(route):
+        requests.append(route.request.url)
+        route.abort()
+
+    context.route("http://*/**", refuse)
+    context.route("https://*/**", refuse)
+    page = context.new_page()
+    page.goto(path.as_uri(), wait_until="load")
+    page.wait_for_function("() => { const gd = document.querySelector('.js-plotly-plot');"
+                           " return gd && gd._transitionData && gd._transitionData._frames.length === 20; }",
+                           timeout=30_000)
+    before = page.evaluate(READ_STATE)
+    page.get_by_text("▶ Play").click()
+    page.wait_for_timeout(1200)
+    after = page.evaluate(READ_STATE)
+    assert after["slider"] > before["slider"] and after["x"] != before["x"]
+    assert requests == [], f"the export asked the network for {requests}"
+    assert np.isfinite(after["x"]).all()
+    context.close()
+    path.unlink()
