@@ -58,10 +58,11 @@ def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=
     gamma = number(gamma, "Guidance scale γ", 0.0, GAMMA_MAX)
     g = torch.Generator().manual_seed(number(seed, "Seed", 0, 2 ** 31 - 1, integer=True))
     ncol = int(np.ceil(np.sqrt(n)))
+    scale = max(4, 256 // (ncol * model.config.shape[-1]))
     tap = X0Tap(model.score_fn(y, gamma=gamma if y is not None else 1.0), model.sde)
     x_init = model.prior_sample(n, generator=g)
     blank = np.zeros_like(x_init.numpy()) - 1
-    yield image_grid(x_init.numpy(), ncol), image_grid(blank, ncol), gr.skip(), "starting…"   # on screen at once
+    yield image_grid(x_init.numpy(), ncol, scale=scale), image_grid(blank, ncol, scale=scale), gr.skip(), "starting…"   # on screen at once
     keep = set(np.round(np.linspace(0, steps, ANIM_FRAMES)).astype(int).tolist())
     frames: list = []
 
@@ -77,17 +78,17 @@ def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=
         if kind == "report":
             i, t, x, x0 = value
             progress(i / steps, desc=f"step {i}/{steps}")
-            yield (image_grid(x, ncol), image_grid(blank if x0 is None else x0, ncol), gr.skip(),
+            yield (image_grid(x, ncol, scale=scale), image_grid(blank if x0 is None else x0, ncol, scale=scale), gr.skip(),
                    f"step {i}/{steps}, t = {t:.3f}")
         else:
             res = value
-            left = [image_grid(f[1], ncol) for f in frames] + [image_grid(res.x.numpy(), ncol)]
-            right = [image_grid(f[2], ncol) for f in frames] + [image_grid(res.x.numpy(), ncol)]
+            left = [image_grid(f[1], ncol, scale=scale) for f in frames] + [image_grid(res.x.numpy(), ncol, scale=scale)]
+            right = [image_grid(f[2], ncol, scale=scale) for f in frames] + [image_grid(res.x.numpy(), ncol, scale=scale)]
             labels = [f"{f[0]:.2f}" for f in frames] + ["0"]
             fig = image_pair_animation(left, right, labels, titles=("x_t", "the model's estimate x̂₀"),
                                        title="Replay: the noisy x_t and the estimate x̂₀ at every step")
             what = "unconditional" if y is None else f"digit {y}, γ = {gamma:g}"
-            yield (image_grid(res.x.numpy(), ncol), right[-1], gr.HTML(iframe(figure_page(fig, plotly_src()), 420)),
+            yield (image_grid(res.x.numpy(), ncol, scale=scale), right[-1], gr.HTML(iframe(figure_page(fig, plotly_src()), 420)),
                    f"Done: {n} samples ({what}), {res.nfe} network evaluations.")
 
 
@@ -185,8 +186,8 @@ def hub_view(model_id, n_steps, seed, progress=gr.Progress()):
 def build_images_tab() -> list:
     """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
     gr.Markdown(read_markdown("images"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-    seed = gr.Number(value=0, precision=0, minimum=0, label="Seed")
     with gr.Row():
+        seed = gr.Number(value=0, precision=0, minimum=0, label="Seed", scale=0, min_width=100)
         sampler = gr.Dropdown(IMAGE_SAMPLERS, value="ddim", label="Sampler")
         steps = gr.Slider(5, 1000, value=50, step=1, label="Steps")
         n_images = gr.Slider(1, MAX_IMAGES, value=16, step=1, label="Images")
@@ -210,12 +211,13 @@ def build_images_tab() -> list:
     with gr.Accordion("Noise a digit, then denoise it (SDEdit) · Inpainting", open=False):
         with gr.Row():
             index = gr.Slider(0, len(digits_split("heldout")) - 1, value=0, step=1, label="Held-out digit")
-            upload = gr.File(label="…or your own image", file_types=[".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"],
-                             type="filepath", height=60)
             t0 = gr.Slider(0.05, 1.0, value=0.5, step=0.05, label="SDEdit: noise level t₀")
             mask = gr.Dropdown(list(MASKS), value="left half", label="Inpainting: hide")
-        sketch = gr.Sketchpad(label="…or paint the part to hide (over an 8×8 grid)", type="numpy", height=220,
-                              width=220, canvas_size=(160, 160), brush=gr.Brush(colors=["#D55E00"], default_size=20))
+        with gr.Row():
+            upload = gr.File(label="…or your own image instead of the held-out digit",
+                             file_types=[".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"], type="filepath")
+            sketch = gr.Sketchpad(label="…or paint the part to hide (the square is the 8×8 digit)", type="numpy",
+                                  canvas_size=(160, 160), brush=gr.Brush(colors=["#D55E00"], default_size=20))
         with gr.Row():
             sdedit_btn = gr.Button("Noise and denoise")
             inpaint_btn = gr.Button("Fill in the hidden part")
