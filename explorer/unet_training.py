@@ -1,6 +1,6 @@
 """Training loop of the image UNet (pure: no I/O; progress through a callback), mirroring explorer.training.
 
-    model = train_digits(DigitsConfig(), digits_split("train"), steps=3000, seed=0, callback=report)
+    model = train_digits(DigitsConfig(), digits_split("train"), steps=6000, seed=0, callback=report)
 
 Each step draws a batch (x_0 [B, 1, H, W], y [B]) with a seeded torch.Generator, drops each label to the "no label"
 token with probability p_uncond (classifier-free guidance), and takes an Adam step on the DSM loss of
@@ -22,7 +22,7 @@ from .training import Callback, Progress, TrainingDiverged, lr_at
 from .unet import DigitsConfig, DigitsModel, build_unet
 from .tensors import default_device
 
-DEFAULTS = dict(steps=3000, lr=2e-3, batch_size=128, ema_decay=0.999, p_uncond=0.15, warmup=100)
+DEFAULTS = dict(steps=6000, lr=2e-3, batch_size=128, ema_decay=0.999, p_uncond=0.2, warmup=100)
 BLOW_UP = 1e4
 
 

@@ -17,7 +17,7 @@ from ..viz.images import image_grid, image_pair_animation
 from .common import number, plotly_src, read_markdown, user_errors
 from .streaming import stream_reports
 
-IMAGE_SAMPLERS = [("DDIM (η = 0)", "ddim"), ("DDPM (ancestral)", "ddpm"), ("PF-ODE Heun", "pf_heun"),
+IMAGE_SAMPLERS = [("DDPM (ancestral)", "ddpm"), ("DDIM (η = 0)", "ddim"), ("PF-ODE Heun", "pf_heun"),
                   ("DPM-Solver++(2M)", "dpm_solver_pp_2m"), ("Predictor–corrector", "pc")]
 CLASS_CHOICES = [("any digit (unconditional)", -1)] + [(str(d), d) for d in range(10)]
 MASKS = {"left half": (0, 0, 8, 4), "right half": (0, 4, 8, 4), "top half": (0, 0, 4, 8),
@@ -157,7 +157,8 @@ def inpaint_view(index, upload, mask_name, seed, drawn=None):
         mask = box_mask((size, size), top, left, h, w)
     g = torch.Generator().manual_seed(number(seed, "Seed", 0, 2 ** 31 - 1, integer=True))
     batch = x0.repeat(4, 1, 1, 1)
-    res = inpaint(model.score_fn(), model.sde, batch, mask, sampler="ddim", n_steps=50, generator=g)
+    res = inpaint(model.score_fn(), model.sde, batch, mask, sampler="ddpm", n_steps=50, reconstruction=10.0,
+                  generator=g)          # replacement + reconstruction guidance: keeps the class (benchmarks/RESULTS_digits.md)
     shown = torch.where(mask.bool(), x0, torch.zeros_like(x0))   # the hidden part shown grey
     row = torch.cat([x0, shown, res.x.clamp(-1, 1)])
     pred = shipped_classifier().predict(res.x).tolist()
@@ -188,8 +189,8 @@ def build_images_tab() -> list:
     gr.Markdown(read_markdown("images"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     with gr.Row():
         seed = gr.Number(value=0, precision=0, minimum=0, label="Seed", scale=0, min_width=100)
-        sampler = gr.Dropdown(IMAGE_SAMPLERS, value="ddim", label="Sampler")
-        steps = gr.Slider(5, 1000, value=50, step=1, label="Steps")
+        sampler = gr.Dropdown(IMAGE_SAMPLERS, value="ddpm", label="Sampler")
+        steps = gr.Slider(5, 1000, value=200, step=1, label="Steps")
         n_images = gr.Slider(1, MAX_IMAGES, value=16, step=1, label="Images")
         digit = gr.Dropdown(CLASS_CHOICES, value=-1, label="Digit")
         gamma = gr.Slider(0.0, GAMMA_MAX, value=3.0, step=0.1, label="Guidance scale γ (with a digit)")
