@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import torch
 
-from .samplers import get_sampler
+from .samplers import check_options, get_sampler
 from .samplers.base import Callback, Recorder, SampleResult, check_steps, noise, time_grid
 from .scores import ScoreFn, score_to_x0
 from .sde import SDE
@@ -89,9 +89,7 @@ def inpaint(score_fn: ScoreFn, sde: SDE, x0: Tensor, mask, *, sampler: str = "dd
     if sampler not in INPAINT_SAMPLERS:
         raise ValueError(f"sampler {sampler!r} cannot inpaint step by step; expected one of {list(INPAINT_SAMPLERS)}")
     spec = get_sampler(sampler)
-    unknown = sorted(set(opts) - set(spec.options))
-    if unknown:
-        raise ValueError(f"unknown option(s) {unknown} for sampler {sampler!r}; expected some of {sorted(spec.options)}")
+    check_options(spec, opts)
     m = check_mask(mask, x0)
     n_steps = check_steps(n_steps)
     resample = check_steps(resample, "resample", 1, MAX_RESAMPLE)

@@ -13,7 +13,7 @@ import numbers
 
 import torch
 
-from .samplers import get_sampler
+from .samplers import check_options, get_sampler
 from .samplers.base import Callback, SampleResult, check_steps, time_grid
 from .scores import ScoreFn
 from .sde import SDE
@@ -45,9 +45,7 @@ def sdedit(score_fn: ScoreFn, sde: SDE, x0: Tensor, t0: float, *, sampler: str =
     if sampler not in SDEDIT_SAMPLERS:
         raise ValueError(f"sampler {sampler!r} cannot start from t0; expected one of {list(SDEDIT_SAMPLERS)}")
     spec = get_sampler(sampler)
-    unknown = sorted(set(opts) - set(spec.options))
-    if unknown:
-        raise ValueError(f"unknown option(s) {unknown} for sampler {sampler!r}; expected some of {sorted(spec.options)}")
+    check_options(spec, opts)
     t0 = check_t0(t0, sde)
     n_steps = check_steps(n_steps)
     if not isinstance(x0, Tensor) or not x0.is_floating_point() or x0.ndim < 2 or not torch.isfinite(x0).all():

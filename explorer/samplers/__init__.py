@@ -66,15 +66,20 @@ def get_sampler(name: str) -> SamplerSpec:
     return SAMPLERS[name]
 
 
+def check_options(spec: SamplerSpec, opts: dict) -> None:
+    """Refuse keyword options the sampler does not take, naming the ones it does."""
+    unknown = sorted(set(opts) - set(spec.options))
+    if unknown:
+        raise ValueError(f"unknown option(s) {unknown} for sampler {spec.name!r}; expected some of {sorted(spec.options)}")
+
+
 def sample(name: str, score_fn: ScoreFn, sde: SDE, x_init: Tensor, *, n_steps: int | None = None,
            generator: torch.Generator | None = None, callback: Callback | None = None, spacing: str | None = None,
            **opts) -> SampleResult:
     """Run sampler `name` from x_init [N, ...] on a grid of n_steps (default: the sampler's) with checked options."""
     spec = get_sampler(name)
     n_steps = spec.default_steps if n_steps is None else check_steps(n_steps)
-    unknown = sorted(set(opts) - set(spec.options))
-    if unknown:
-        raise ValueError(f"unknown option(s) {unknown} for sampler {name!r}; expected some of {sorted(spec.options)}")
+    check_options(spec, opts)
     if not isinstance(x_init, Tensor):
         raise ValueError("x_init must be a torch tensor [N, ...]")
     ts = time_grid(sde, n_steps, spacing=spec.spacing if spacing is None else spacing, dtype=torch.float64)
@@ -82,7 +87,7 @@ def sample(name: str, score_fn: ScoreFn, sde: SDE, x_init: Tensor, *, n_steps: i
 
 
 __all__ = [
-    "MAX_STEPS", "SAMPLERS", "SPACINGS", "Callback", "SampleResult", "SamplerDiverged", "SamplerSpec", "get_sampler",
+    "MAX_STEPS", "SAMPLERS", "SPACINGS", "Callback", "check_options", "SampleResult", "SamplerDiverged", "SamplerSpec", "get_sampler",
     "sample", "t_of_sigma", "time_grid",
     "langevin", "annealed_langevin", "reverse_sde", "pc", "ddpm", "ddim", "pf_euler", "pf_heun", "dpm_solver_pp_2m",
     "pf_rk45",
