@@ -189,17 +189,22 @@ def save_checkpoint(model: TrainedModel, folder, *, half: bool = False) -> Path:
     return folder
 
 
-def load_checkpoint(folder, *, device=None) -> TrainedModel:
-    """Read a checkpoint written by save_checkpoint (torch.load with weights_only=True); returns an eval-mode model."""
+def read_checkpoint(folder, config_from_dict, build, *, device=None, hint: str = ""):
+    """(config, eval-mode net on device, meta) from folder/config.json + folder/weights.pt (torch.load, weights_only=True)."""
     folder = Path(folder)
     for f in (CONFIG_FILE, WEIGHTS_FILE):
         if not (folder / f).is_file():
-            raise FileNotFoundError(f"no {f} in {folder}")
+            raise FileNotFoundError(f"no {f} in {folder}{hint}")
     meta = json.loads((folder / CONFIG_FILE).read_text())
-    config = ScoreNetConfig.from_dict(meta["config"])
+    config = config_from_dict(meta["config"])
     state = torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-    net = build_net(config, 0)
+    net = build(config, 0)
     net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
     device = torch.device(device) if device is not None else default_device()
-    net = net.to(device).requires_grad_(False).eval()
+    return config, net.to(device).requires_grad_(False).eval(), meta
+
+
+def load_checkpoint(folder, *, device=None) -> TrainedModel:
+    """Read a checkpoint written by save_checkpoint; returns an eval-mode model."""
+    config, net, meta = read_checkpoint(folder, ScoreNetConfig.from_dict, build_net, device=device)
     return TrainedModel(config, net, dict(meta.get("training", {})), list(meta.get("losses", [])))

@@ -28,12 +28,12 @@ from torch.nn import functional as F
 from . import scores as conv
 from .networks import time_embedding
 from .sde import PROCESSES, SDE
-from .tensors import append_dims, as_time, default_device
+from .tensors import append_dims, as_time
+from .training import CONFIG_FILE, WEIGHTS_FILE, read_checkpoint
 
 Tensor = torch.Tensor
 
 DIGITS_MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "digits_model"
-CONFIG_FILE, WEIGHTS_FILE = "config.json", "weights.pt"
 GAMMA_MAX = 20.0          # guidance scales lie in [0, GAMMA_MAX], as in the toy guidance tab
 
 
@@ -328,17 +328,8 @@ def save_digits_model(model: DigitsModel, folder, *, half: bool = False) -> Path
 
 def load_digits_model(folder=DIGITS_MODEL_DIR, *, device=None) -> DigitsModel:
     """Read a checkpoint of save_digits_model (torch.load with weights_only=True); an eval-mode model."""
-    folder = Path(folder)
-    for f in (CONFIG_FILE, WEIGHTS_FILE):
-        if not (folder / f).is_file():
-            raise FileNotFoundError(f"no {f} in {folder} (retrain: python scripts/train_digits.py)")
-    meta = json.loads((folder / CONFIG_FILE).read_text())
-    config = DigitsConfig.from_dict(meta["config"])
-    state = torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-    net = build_unet(config, 0)
-    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    device = torch.device(device) if device is not None else default_device()
-    net = net.to(device).requires_grad_(False).eval()
+    config, net, meta = read_checkpoint(folder, DigitsConfig.from_dict, build_unet, device=device,
+                                        hint=" (retrain: python scripts/train_digits.py)")
     return DigitsModel(config, net, dict(meta.get("training", {})), list(meta.get("losses", [])))
 
 
