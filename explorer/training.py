@@ -130,7 +130,8 @@ def train(config: ScoreNetConfig, dataset, sde: SDE, *, steps: int = DEFAULTS["s
             group["lr"] = lr_at(step, steps, lr, warmup)
         loss = dsm_loss(net, x0, y, sde=sde, p_uncond=p_uncond, generator=g)
         value = loss.item()
-        first = value if step == 0 else first
+        if step == 0:
+            first = value                          # the blow-up test compares against the first loss
         if not math.isfinite(value) or value > BLOW_UP * max(first, 1.0):
             raise TrainingDiverged(f"the loss became {value:.3g} at step {step + 1} (it was {first:.3g} at step 1; "
                                    f"learning rate {lr:g}): training diverged; try a smaller learning rate")
