@@ -188,5 +188,6 @@ def grid_coefficients(sde: SDE, ts64: Tensor) -> dict[str, Tensor]:
 
 
 def noise(x: Tensor, generator: torch.Generator | None) -> Tensor:
-    """z ~ N(0, I) shaped like x, on x's device and dtype, from the given generator only."""
-    return torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+    """z ~ N(0, I) shaped like x, on x's device and dtype, from the given generator only (drawn on its device)."""
+    device = generator.device if generator is not None else x.device     # a CPU generator drives a CUDA run too
+    return torch.randn(x.shape, generator=generator, dtype=x.dtype, device=device).to(x.device)

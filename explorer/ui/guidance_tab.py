@@ -17,6 +17,7 @@ from ..viz.animation import Panel, figure_page, iframe, panel_animation
 from ..viz.guidance import fidelity_chart
 from ..viz.learned import fields_side_by_side
 from ..viz.sampling import final_samples_figure
+from ..gpu import gpu_call
 from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, user_errors
 from .sources import resolve_score
 
@@ -152,6 +153,7 @@ def field_view(dataset, means, stds, weights, process, seed, user_data, network,
 
 
 @user_errors
+@gpu_call(duration=60)
 def train_classifier_view(dataset, means, stds, weights, process, seed, user_data, progress=gr.Progress()):
     """API 'train_classifier': a noise-conditional classifier p_phi(y | x_t, t) for this session."""
     ds = resolve_dataset(dataset, means, stds, weights, user_data)

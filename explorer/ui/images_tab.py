@@ -14,6 +14,7 @@ from ..sdedit import sdedit
 from ..unet import GAMMA_MAX, X0Tap, shipped_digits_model
 from ..viz.animation import figure_page, iframe
 from ..viz.images import image_grid, image_pair_animation
+from ..gpu import gpu_call, model_on_default_device
 from .common import number, plotly_src, read_markdown, user_errors
 from .streaming import stream_reports
 
@@ -30,8 +31,9 @@ class _Stopped(Exception):
 
 
 def _model():
+    """The shipped digits model, on the GPU when there is one (a copy: the cached CPU model stays shared and unchanged)."""
     try:
-        return shipped_digits_model()
+        return model_on_default_device(shipped_digits_model())
     except FileNotFoundError as e:
         raise gr.Error(f"The digits model is missing ({e}).") from None
 
@@ -48,6 +50,7 @@ def _class(y) -> int | None:
 
 
 @user_errors
+@gpu_call(duration=60)
 def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=gr.Progress()):
     """API 'sample_digits' (streamed): x_t and the model's estimate x0_hat for every image as sampling runs, then an animation."""
     model = _model()
@@ -69,8 +72,9 @@ def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=
     def work(report):
         def cb(i, t, x):
             if tap.x0_hat is not None and (i in keep or i == steps):
-                frames.append((float(t), x.numpy().copy(), tap.x0_hat.numpy().copy()))
-            if report((i, float(t), x.numpy().copy(), None if tap.x0_hat is None else tap.x0_hat.numpy().copy())) is False:
+                frames.append((float(t), x.cpu().numpy().copy(), tap.x0_hat.cpu().numpy().copy()))
+            if report((i, float(t), x.cpu().numpy().copy(),
+                       None if tap.x0_hat is None else tap.x0_hat.cpu().numpy().copy())) is False:
                 raise _Stopped
         return sample(name, tap, model.sde, x_init, n_steps=steps, generator=g, callback=cb)
 
@@ -82,6 +86,7 @@ def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=
                    f"step {i}/{steps}, t = {t:.3f}")
         else:
             res = value
+            res.x = res.x.cpu()
             left = [image_grid(f[1], ncol, scale=scale) for f in frames] + [image_grid(res.x.numpy(), ncol, scale=scale)]
             right = [image_grid(f[2], ncol, scale=scale) for f in frames] + [image_grid(res.x.numpy(), ncol, scale=scale)]
             labels = [f"{f[0]:.2f}" for f in frames] + ["0"]
@@ -93,6 +98,7 @@ def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=
 
 
 @user_errors
+@gpu_call(duration=60)
 def class_grid_view(gamma, seed, progress=gr.Progress()):
     """API 'digit_classes': one row per class 0-9 at guidance scale gamma, the same noise for every gamma."""
     model = _model()
@@ -102,7 +108,7 @@ def class_grid_view(gamma, seed, progress=gr.Progress()):
     labels = torch.arange(10).repeat_interleave(8)
     progress(0.1, desc="sampling 10 rows of 8")
     x = sample("ddim", model.score_fn(labels, gamma=gamma), model.sde, x_init, n_steps=40,
-               generator=torch.Generator().manual_seed(0)).x
+               generator=torch.Generator().manual_seed(0)).x.cpu()
     correct = int((shipped_classifier().predict(x) == labels).sum())
     rows = [x]
     grid = image_grid(torch.cat(rows).numpy(), 8)
@@ -127,25 +133,29 @@ def _digit(index, upload):
 
 
 @user_errors
+@gpu_call(duration=30)
 def sdedit_view(index, upload, t0, seed):
     """API 'sdedit': noise the digit to t0, denoise it back 6 times: what the model keeps and what it invents."""
     model = _model()
     x0, label = _digit(index, upload)
+    x0 = x0.to(model.device)
     t0 = number(t0, "Noise level t₀", 0.05, 1.0)
     g = torch.Generator().manual_seed(number(seed, "Seed", 0, 2 ** 31 - 1, integer=True))
     batch = x0.repeat(6, 1, 1, 1)
     res = sdedit(model.score_fn(), model.sde, batch, t0, sampler="ddim", n_steps=40, generator=g)
-    row = torch.cat([x0, res.trajectory[0][:1].clamp(-1.5, 1.5), res.x])
-    pred = shipped_classifier().predict(res.x).tolist()
+    row = torch.cat([x0, res.trajectory[0][:1].clamp(-1.5, 1.5), res.x]).cpu()
+    pred = shipped_classifier().predict(res.x.cpu()).tolist()
     return image_grid(row.numpy(), 8, scale=6), (f"Original{'' if label is None else f' (a {label})'}, x_t₀ at "
                                                  f"t₀ = {t0:g}, then 6 denoised versions, read as {pred}.")
 
 
 @user_errors
+@gpu_call(duration=30)
 def inpaint_view(index, upload, mask_name, seed, drawn=None):
     """API 'inpaint': keep the pixels outside the mask (a preset, or painted on the sketchpad), let the model fill the rest."""
     model = _model()
     x0, label = _digit(index, upload)
+    x0 = x0.to(model.device)
     size = model.config.shape[-1]
     painted = drawn.get("composite") if isinstance(drawn, dict) else drawn
     if painted is not None and np.asarray(painted)[..., -1].any():
@@ -155,18 +165,20 @@ def inpaint_view(index, upload, mask_name, seed, drawn=None):
             raise gr.Error(f"unknown mask {mask_name!r}; expected one of {list(MASKS)}")
         top, left, h, w = (v * size // 8 for v in MASKS[mask_name])
         mask = box_mask((size, size), top, left, h, w)
+    mask = mask.to(model.device)
     g = torch.Generator().manual_seed(number(seed, "Seed", 0, 2 ** 31 - 1, integer=True))
     batch = x0.repeat(4, 1, 1, 1)
     res = inpaint(model.score_fn(), model.sde, batch, mask, sampler="ddpm", n_steps=50, reconstruction=10.0,
                   generator=g)          # replacement + reconstruction guidance: keeps the class (benchmarks/RESULTS_digits.md)
     shown = torch.where(mask.bool(), x0, torch.zeros_like(x0))   # the hidden part shown grey
-    row = torch.cat([x0, shown, res.x.clamp(-1, 1)])
-    pred = shipped_classifier().predict(res.x).tolist()
+    row = torch.cat([x0, shown, res.x.clamp(-1, 1)]).cpu()
+    pred = shipped_classifier().predict(res.x.cpu()).tolist()
     return image_grid(row.numpy(), 6, scale=6), (f"Original{'' if label is None else f' (a {label})'}, the kept "
                                                  f"pixels, then 4 fillings, read as {pred}.")
 
 
 @user_errors
+@gpu_call(duration=120)
 def hub_view(model_id, n_steps, seed, progress=gr.Progress()):
     """API 'hub_sample': load a DDPM-style UNet from the Hugging Face Hub (or a local folder) and sample 4 images."""
     from ..hub import load_hub_unet
@@ -180,7 +192,7 @@ def hub_view(model_id, n_steps, seed, progress=gr.Progress()):
     x_init = hub.prior_sample(4, generator=g)
     res = sample("ddim", hub.score_fn(), hub.sde, x_init, n_steps=steps, generator=g,
                  callback=lambda i, t, x: progress(i / steps, desc=f"step {i}/{steps}"))
-    return image_grid(res.x.clamp(-1, 1).numpy(), 4, scale=max(1, 128 // hub.shape[-1])), \
+    return image_grid(res.x.clamp(-1, 1).cpu().numpy(), 4, scale=max(1, 128 // hub.shape[-1])), \
         f"{hub.source}: 4 samples, {res.nfe} network evaluations on {hub.device}."
 
 

@@ -14,6 +14,7 @@ from ..scores import exact_score, mixture_score
 from ..training import DEFAULTS, TrainingDiverged, train
 from ..viz.learned import curves_side_by_side, error_curve, error_map, fields_side_by_side, loss_figure
 from ..viz.sampling import final_samples_figure
+from ..gpu import gpu_call
 from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
 from .sources import resolve_score
 from .streaming import stream_reports
@@ -51,6 +52,7 @@ def _loss_plot(losses):
 
 
 @user_errors
+@gpu_call(duration=120)
 def train_view(dataset, means, stds, weights, process, seed, user_data, parameterisation, steps, lr, width, t,
                progress=gr.Progress()):
     """API 'train': trains a score network (streamed: loss curve, learned vs exact field, status); the model goes to this session's state."""

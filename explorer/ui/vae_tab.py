@@ -17,6 +17,7 @@ from ..vae import encode, negative_elbo, train_vae, vae_sample
 from ..viz.images import image_grid
 from ..viz.sampling import final_samples_figure
 from ..viz.vae import elbo_figure, latent_figure
+from ..gpu import gpu_call
 from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
 from .sources import resolve_score
 from .streaming import stream_reports
@@ -37,6 +38,7 @@ def _curves(m, title="ELBO and its terms"):
 
 
 @user_errors
+@gpu_call(duration=120)
 def train_vae_view(dataset, means, stds, weights, process, seed, user_data, steps, data="toy", progress=gr.Progress()):
     """API 'train_vae': trains a VAE on the chosen toy or on the digits (streamed ELBO curves); the model goes to this session's state."""
     seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
