@@ -85,15 +85,14 @@ def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=
             yield (image_grid(x, ncol, scale=scale), image_grid(blank if x0 is None else x0, ncol, scale=scale), gr.skip(),
                    f"step {i}/{steps}, t = {t:.3f}")
         else:
-            res = value
-            res.x = res.x.cpu()
-            left = [image_grid(f[1], ncol, scale=scale) for f in frames] + [image_grid(res.x.numpy(), ncol, scale=scale)]
-            right = [image_grid(f[2], ncol, scale=scale) for f in frames] + [image_grid(res.x.numpy(), ncol, scale=scale)]
+            res, x_final = value, value.x.cpu().numpy()
+            left = [image_grid(f[1], ncol, scale=scale) for f in frames] + [image_grid(x_final, ncol, scale=scale)]
+            right = [image_grid(f[2], ncol, scale=scale) for f in frames] + [image_grid(x_final, ncol, scale=scale)]
             labels = [f"{f[0]:.2f}" for f in frames] + ["0"]
             fig = image_pair_animation(left, right, labels, titles=("x_t", "the model's estimate x̂₀"),
                                        title="Replay: the noisy x_t and the estimate x̂₀ at every step")
             what = "unconditional" if y is None else f"digit {y}, γ = {gamma:g}"
-            yield (image_grid(res.x.numpy(), ncol, scale=scale), right[-1], gr.HTML(iframe(figure_page(fig, plotly_src()), 420)),
+            yield (image_grid(x_final, ncol, scale=scale), right[-1], gr.HTML(iframe(figure_page(fig, plotly_src()), 420)),
                    f"Done: {n} samples ({what}), {res.nfe} network evaluations.")
 
 
