@@ -1,14 +1,18 @@
 """A class at once: N simulated students (gradio_client sessions, loopback only) sampling and training for a while;
 the app runs as its own process (`python app.py`), whose resident memory is measured.
 
-Run: python benchmarks/bench_load.py [--students 20] [--seconds 120]
+Run: python benchmarks/bench_load.py [--students 20] [--seconds 120] [--think 2 8]
+Each student loops: three 2D samplings (DDIM, 20 steps, 500 particles), then one small training (100 steps); between
+two requests it looks at the result for a time drawn uniformly from --think (seconds; 0 0 = a stress test, no pause).
 Targets (issue 7): zero failed requests; p95 latency of a 2D sampling request < 3 s; resident memory growth
-< 200 MB after 1,000 requests. The app is launched in this process on 127.0.0.1; every loop is bounded in time.
+< 200 MB after 1,000 requests (the server's RSS is read every second and reported at request-count milestones).
+The app runs as its own process on 127.0.0.1; every loop is bounded in time.
 """
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import sys
 import threading
@@ -51,10 +55,12 @@ def start_app(port: int):
     raise RuntimeError("the app did not start within 120 s")
 
 
-def student(url: str, k: int, deadline: float, log: list, lock: threading.Lock) -> None:
+def student(url: str, k: int, deadline: float, log: list, lock: threading.Lock, think: tuple[float, float]) -> None:
     from gradio_client import Client
 
     client = Client(url, verbose=False)
+    rng = random.Random(k)
+    time.sleep(rng.uniform(0, think[1]))                 # students do not all click in the same second
     i = 0
     while time.time() < deadline:
         kind = "train" if i % 4 == 3 else "sample"          # three samplings, then a small training
@@ -69,9 +75,21 @@ def student(url: str, k: int, deadline: float, log: list, lock: threading.Lock) 
         with lock:
             log.append((kind, time.perf_counter() - t0, ok))
         i += 1
+        time.sleep(rng.uniform(*think))
 
 
-def main(students: int, seconds: float) -> None:
+def watch_memory(pid: int, log: list, stop: threading.Event, milestones: dict) -> None:
+    """Every second: the server's RSS; the first reading after len(log) reaches each milestone is kept."""
+    while not stop.is_set():
+        rss, n = rss_mb(pid), len(log)
+        for m in milestones:
+            if m != "peak" and n >= m and milestones[m] is None:
+                milestones[m] = rss
+        milestones["peak"] = max(milestones.get("peak") or 0.0, rss)
+        stop.wait(1.0)
+
+
+def main(students: int, seconds: float, think: tuple[float, float]) -> None:
     from app_server import free_port
     from gradio_client import Client
 
@@ -81,8 +99,11 @@ def main(students: int, seconds: float) -> None:
     log: list = []
     lock = threading.Lock()
     deadline = time.time() + seconds
-    threads = [threading.Thread(target=student, args=(url, k, deadline, log, lock), daemon=True)
+    threads = [threading.Thread(target=student, args=(url, k, deadline, log, lock, think), daemon=True)
                for k in range(students)]
+    milestones = {250: None, 500: None, 1000: None, 2000: None}
+    stop = threading.Event()
+    threading.Thread(target=watch_memory, args=(proc.pid, log, stop, milestones), daemon=True).start()
     t0 = time.perf_counter()
     for th in threads:
         th.start()
@@ -90,6 +111,7 @@ def main(students: int, seconds: float) -> None:
         th.join(seconds + 300)
     wall = time.perf_counter() - t0
     rss1 = rss_mb(proc.pid)
+    stop.set()
     proc.terminate()
     proc.wait(10)
     sample_t = sorted(t for kind, t, ok in log if kind == "sample" and ok)
@@ -100,7 +122,8 @@ def main(students: int, seconds: float) -> None:
         return ts[min(len(ts) - 1, int(q * len(ts)))] if ts else float("nan")
 
     load = os.getloadavg()[0]
-    print(f"{students} students for {seconds:.0f} s (wall {wall:.0f} s), load average at the end {load:.1f}")
+    print(f"{students} students for {seconds:.0f} s (wall {wall:.0f} s), think time U({think[0]:g}, {think[1]:g}) s, "
+          f"load average at the end {load:.1f}")
     print(f"requests: {len(log)} ({len(sample_t)} sampling, {len(train_t)} training), failed: {failures}")
     print(f"2D sampling latency: median {statistics.median(sample_t):.2f} s, p95 {p(sample_t, 0.95):.2f} s "
           f"(target < 3 s)" if sample_t else "no sampling request finished")
@@ -108,11 +131,14 @@ def main(students: int, seconds: float) -> None:
           "no training request finished")
     print(f"resident memory: {rss0:.0f} MB -> {rss1:.0f} MB (growth {rss1 - rss0:+.0f} MB over {len(log)} requests; "
           f"target < 200 MB after 1,000)")
+    seen = ", ".join(f"after {m}: {v - rss0:+.0f} MB" for m, v in milestones.items() if m != "peak" and v is not None)
+    print(f"growth by request count: {seen or 'fewer than 250 requests'}; peak {milestones['peak'] - rss0:+.0f} MB")
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
     ap.add_argument("--students", type=int, default=20)
     ap.add_argument("--seconds", type=float, default=120)
+    ap.add_argument("--think", type=float, nargs=2, default=(2.0, 8.0), metavar=("MIN", "MAX"))
     a = ap.parse_args()
-    main(a.students, a.seconds)
+    main(a.students, a.seconds, tuple(a.think))

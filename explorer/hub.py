@@ -40,6 +40,7 @@ REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 CONFIG_FILES = ["model_index.json", "config.json", "unet/config.json", "scheduler/scheduler_config.json",
                 "scheduler_config.json"]
 PREDICTIONS = ("epsilon", "sample", "v_prediction")
+MAX_NAME = 1024                 # characters in a model id or folder (a Hub id is at most 193)
 LATENT_PARTS = ("vae", "vqvae", "text_encoder", "tokenizer")
 
 
@@ -108,8 +109,16 @@ class HubModel:
 
 
 # --- resolving a folder or a Hub id to local config files ---------------------------------------------------
+def _on_disk(s: str, test: str = "exists") -> bool:
+    """Path(s).exists() / .is_dir(), False for a name the file system refuses (too long, a NUL byte)."""
+    try:
+        return getattr(Path(s).expanduser(), test)()
+    except (OSError, ValueError):
+        return False
+
+
 def _looks_like_path(s: str) -> bool:
-    return s.startswith((".", "/", "~")) or os.sep in s.replace("/", "", 1) or "\\" in s or Path(s).exists()
+    return s.startswith((".", "/", "~")) or os.sep in s.replace("/", "", 1) or "\\" in s or _on_disk(s)
 
 
 def _fetch_configs(repo_id: str, *, local_files_only: bool) -> Path:
@@ -185,7 +194,9 @@ def load_hub_unet(model_id_or_path: str, *, device=None, local_files_only: bool 
         raise HubModelError("give a Hub model id such as 'google/ddpm-cifar10-32' or a local folder")
     name = str(model_id_or_path).strip()
     diffusers = _require_diffusers()
-    if Path(name).expanduser().is_dir():
+    if len(name) > MAX_NAME:
+        raise HubModelError(f"a model id or folder name of {len(name)} characters is too long (at most {MAX_NAME})")
+    if _on_disk(name, "is_dir"):
         root, repo_id = Path(name).expanduser(), None
     elif _looks_like_path(name):
         raise HubModelError(f"no such folder: {name!r}")

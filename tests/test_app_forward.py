@@ -168,3 +168,34 @@ def test_forward_images_wrong_extension_and_huge_image(client, tmp_path):
     row, _ = client.predict(handle_file(str(big)), "vp_linear", 0, 2, api_name="/forward_images")
     img = _plot(row)["data"][0]
     assert img["type"] == "image" and img["source"].startswith("data:image/png;base64,")
+
+
+def _page_frames(path) -> int:
+    """Frames of the animation inside a standalone HTML download."""
+    page = open(path, encoding="utf-8").read()
+    payload = page.split('id="fig-json">', 1)[1].split("</script>", 1)[0]
+    return len(json.loads(payload)["frames"])
+
+
+def test_forward_gif_on_demand(client):
+    """The GIF is made by its own endpoint from the animation kept in this session: same frames as the HTML file."""
+    from PIL import Image
+
+    _, _, download = client.predict("asym3", *CUSTOM, "ve", 0, 400, 9, api_name="/forward")
+    assert _page_frames(download["value"]) == 9
+    gif = Image.open(client.predict(api_name="/forward_gif"))
+    assert gif.format == "GIF" and gif.n_frames == 9 and gif.info.get("loop") == 0
+
+
+def test_forward_gif_needs_an_animation(app_url):
+    """A fresh session, or one whose last run was the 1D river, gets a clear message instead of a GIF."""
+    from gradio_client import Client
+
+    fresh = Client(app_url, verbose=False)
+    with pytest.raises(AppError, match="No animation yet") as err:
+        fresh.predict(api_name="/forward_gif")
+    assert "Traceback" not in str(err.value)
+    fresh.predict("ring8", *CUSTOM, "vp_linear", 0, 100, 3, api_name="/forward")
+    fresh.predict("three_modes_1d", *CUSTOM, "vp_linear", 0, 100, 3, api_name="/forward")
+    with pytest.raises(AppError, match="No animation yet"):
+        fresh.predict(api_name="/forward_gif")

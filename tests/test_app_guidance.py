@@ -7,7 +7,7 @@ C = ("", "", "")
 
 def test_guidance_on_a_mixture(client):
     """Asking ring8 for class 2 at gamma = 3: both kinds of guidance land (almost) all samples in class 2."""
-    anim, final, table, note = client.predict("ring8", *C, "vp_linear", 0, "pretrained", 2, 3.0, "ddim", 400,
+    anim, final, table, note, _ = client.predict("ring8", *C, "vp_linear", 0, "pretrained", 2, 3.0, "ddim", 400,
                                        api_name="/guidance")
     rows = {r[0]: r for r in table["data"]}
     assert set(rows) == {"unguided", "classifier guidance γ=3", "classifier-free γ=3", "exact conditional p(x | y)"}
@@ -38,4 +38,26 @@ def test_guidance_field_and_sweep(client):
 def test_bad_guidance_input(client, args, message):
     with pytest.raises(AppError, match=message) as err:
         client.predict(*args, api_name="/guidance")
+    assert "Traceback" not in str(err.value)
+
+
+def test_guidance_gif_and_html_downloads(client):
+    """The guidance animation downloads as a standalone HTML page and, on demand, as a GIF with the same frames."""
+    import json
+
+    from PIL import Image
+
+    *_, download = client.predict("ring8", *C, "vp_linear", 1, "pretrained", 3, 2.0, "ddim", 100, api_name="/guidance")
+    page = open(download["value"], encoding="utf-8").read()
+    assert "/gradio_api/" not in page and "<script src=" not in page          # plays offline
+    spec = json.loads(page.split('id="fig-json">', 1)[1].split("</script>", 1)[0])
+    gif = Image.open(client.predict(api_name="/guidance_gif"))
+    assert gif.format == "GIF" and gif.n_frames == len(spec["frames"]) == 40 and gif.info.get("loop") == 0
+
+
+def test_guidance_gif_needs_an_animation(app_url):
+    from gradio_client import Client
+
+    with pytest.raises(AppError, match="No animation yet") as err:
+        Client(app_url, verbose=False).predict(api_name="/guidance_gif")
     assert "Traceback" not in str(err.value)

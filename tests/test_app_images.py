@@ -8,8 +8,10 @@ def test_sampling_streams_then_replays(client):
     job = client.submit("ddim", 20, 9, 3, 3.0, 0, api_name="/sample_digits")
     updates = list(job)
     assert len(updates) >= 2, "the first picture arrives before sampling ends"
-    xt, x0, replay, status = job.outputs()[-1]
+    xt, x0, replay, status, download = job.outputs()[-1]
     assert "Done: 9 samples (digit 3, γ = 3)" in status and "srcdoc" in str(replay)
+    page = open(download["value"], encoding="utf-8").read()                     # the replay as a standalone page
+    assert "/gradio_api/" not in page and "<script src=" not in page
 
 
 def test_one_row_per_digit(client):
@@ -50,3 +52,32 @@ def test_inpainting_a_fully_painted_mask_is_refused(client, tmp_path):
     value = {"background": None, "layers": [], "composite": handle_file(str(full))}
     with pytest.raises(AppError, match="keeps no pixel"):
         client.predict(5, None, "left half", 0, value, api_name="/inpaint")
+
+
+def test_replay_gif_on_demand(client):
+    """The replay as a GIF: one frame per replay frame, x_t and x̂₀ side by side, the final digits at the end."""
+    import json
+
+    import numpy as np
+    from PIL import Image
+
+    job = client.submit("ddim", 10, 4, 7, 3.0, 1, api_name="/sample_digits")
+    *_, download = job.result()
+    page = open(download["value"], encoding="utf-8").read()
+    n = len(json.loads(page.split('id="fig-json">', 1)[1].split("</script>", 1)[0])["frames"])
+    gif = Image.open(client.predict(api_name="/images_gif"))
+    assert gif.format == "GIF" and gif.n_frames == n == 11 and gif.info.get("loop") == 0
+    gif.seek(n - 1)
+    last = np.asarray(gif.convert("L"), dtype=np.int64)
+    w = last.shape[1]
+    last = last[-((w - 12) // 2):]                       # below the label strip: two square grids, a 12 px gap
+    left, right = last[:, : (w - 12) // 2], last[:, (w + 12) // 2:]
+    assert np.abs(left - right).max() <= 8               # at t = 0, x_t and the estimate x̂₀ are the same images
+
+
+def test_replay_gif_needs_an_animation(app_url):
+    from gradio_client import Client
+
+    with pytest.raises(AppError, match="No animation yet") as err:
+        Client(app_url, verbose=False).predict(api_name="/images_gif")
+    assert "Traceback" not in str(err.value)

@@ -71,3 +71,30 @@ def test_likelihood_1d_matches_exact(client):
 def test_likelihood_refuses_degenerate_empirical(client):
     with pytest.raises(AppError, match="degenerate"):
         client.predict("moons", *C, "vp_linear", 0, "exact", 10, 100, -4, api_name="/likelihood")
+
+
+def _page_frames(path) -> int:
+    """Frames of the animation inside a standalone HTML download."""
+    page = open(path, encoding="utf-8").read()
+    payload = page.split('id="fig-json">', 1)[1].split("</script>", 1)[0]
+    return len(json.loads(payload)["frames"])
+
+
+def test_sample_gif_on_demand(client):
+    """One GIF frame per animation frame, two panels side by side; the HTML download has the same frames."""
+    from PIL import Image
+
+    *_, download = client.predict("moons", *C, "vp_linear", 0, "exact", ["ddim", "pf_euler"], 20, 300, *OPTS,
+                                  api_name="/sample")
+    n = _page_frames(download["value"])
+    gif = Image.open(client.predict(api_name="/sample_gif"))
+    assert gif.format == "GIF" and gif.n_frames == n == 60 and gif.info.get("loop") == 0
+    assert gif.size[0] > gif.size[1]                    # panels side by side
+
+
+def test_sample_gif_needs_an_animation(app_url):
+    from gradio_client import Client
+
+    with pytest.raises(AppError, match="No animation yet") as err:
+        Client(app_url, verbose=False).predict(api_name="/sample_gif")
+    assert "Traceback" not in str(err.value)

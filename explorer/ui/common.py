@@ -12,6 +12,7 @@ import gradio as gr
 import torch
 
 from ..distributions import DATASETS, Dataset, custom_1d, get_dataset
+from ..memory import release_memory
 from ..sde import PROCESSES, SDE, get_sde
 from ..viz.animation import PLOTLY_JS
 
@@ -37,8 +38,10 @@ def number(value, name: str, lo: float, hi: float, *, integer: bool = False) -> 
     """A finite number in [lo, hi], else a clear gr.Error naming the field and the range."""
     try:
         v = float(value)
+    except OverflowError:                 # an integer beyond the float range: outside [lo, hi] either way
+        raise gr.Error(f"{name} must be between {lo:g} and {hi:g}, got a number too large for a float.") from None
     except (TypeError, ValueError):
-        raise gr.Error(f"{name} must be a number, got {value!r}.") from None
+        raise gr.Error(f"{name} must be a number, got {short_repr(value)}.") from None
     if not math.isfinite(v):
         raise gr.Error(f"{name} must be a finite number, got {value!r}.")
     if v < lo or v > hi:
@@ -97,6 +100,20 @@ def resolve_dataset(name, means="", stds="", weights="", user_data: Dataset | No
         raise gr.Error(f"{e}".replace("]", f", '{CUSTOM_1D}', '{MY_DATA}']")) from None
 
 
+def short_repr(value, limit: int = 80) -> str:
+    """repr(value) cut to about `limit` characters: error messages quote the input, not 20,000 characters of it."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text)} characters)"
+
+
+def choice(value, name: str, choices) -> str:
+    """value if it is one of choices (a list or any other unhashable value is not), else a clear gr.Error."""
+    choices = list(choices)
+    if isinstance(value, str) and value in choices:
+        return value
+    raise gr.Error(f"unknown {name} {short_repr(value)}; expected one of {choices}")
+
+
 def resolve_process(name) -> SDE:
     try:
         return get_sde(str(name))
@@ -106,7 +123,7 @@ def resolve_process(name) -> SDE:
 
 # --- errors: a clear message, never a traceback --------------------------------------------------
 def user_errors(fn):
-    """Turn ValueError into gr.Error(message) and anything unexpected into a short gr.Error (logged in full)."""
+    """Turn ValueError into gr.Error(message) and anything unexpected into a short gr.Error (logged in full); free memory after."""
     def convert(e: Exception) -> gr.Error:
         if isinstance(e, gr.Error):
             return e
@@ -122,6 +139,8 @@ def user_errors(fn):
                 yield from fn(*args, **kwargs)
             except Exception as e:  # noqa: BLE001 - every error becomes a message
                 raise convert(e) from None
+            finally:
+                release_memory()
         return gen_wrapper
 
     @functools.wraps(fn)
@@ -130,6 +149,8 @@ def user_errors(fn):
             return fn(*args, **kwargs)
         except Exception as e:  # noqa: BLE001
             raise convert(e) from None
+        finally:
+            release_memory()        # glibc keeps freed peaks per thread arena; a server for a class must not
     return wrapper
 
 

@@ -8,11 +8,12 @@ import torch
 from ..images import example_image, load_image, noise_row, pixel_histogram, to_display
 from ..forward import forward_paths, log_density_frames, log_density_grid, quantize_log_density, view_half_width
 from ..sde import SDE, VPCosine, VPLinear, SubVP
-from ..viz.animation import figure_page, iframe, particle_animation
+from ..viz.animation import Panel, figure_page, iframe, panel_animation
 from ..viz.export import write_standalone
 from ..viz.forward import river_figure, schedule_figure
 from ..viz.images import histogram_figure, image_row_figure
 from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, seed_generator, user_errors
+from .exports import PanelsGif, build_downloads
 
 MAX_PARTICLES = 20_000
 MAX_FRAMES = 200
@@ -22,8 +23,10 @@ MAX_IMAGE_TIMES = 8
 IMAGE_TYPES = [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"]
 
 
-def forward_cloud_figure(dataset, sde: SDE, n_particles: int, n_frames: int, generator: torch.Generator):
-    """2D: exact forward paths of n particles at n_frames times in [0, T], over log p_t contours for mixtures."""
+def forward_cloud_panel(dataset, sde: SDE, n_particles: int, n_frames: int,
+                        generator: torch.Generator) -> tuple[Panel, list[str], str]:
+    """2D: exact forward paths of n particles at n_frames times in [0, T] (over log p_t contours for mixtures) as a
+    Panel (frames [F, N, 2]), its F frame labels (the t values) and its title."""
     x0, y = dataset.sample(n_particles, generator=generator, dtype=torch.float64)
     ts = torch.linspace(0.0, sde.T, n_frames, dtype=torch.float64)
     paths = forward_paths(x0, sde, ts, generator=generator)
@@ -33,8 +36,15 @@ def forward_cloud_figure(dataset, sde: SDE, n_particles: int, n_frames: int, gen
         axes, log_p = log_density_frames(dataset.mixture, sde, ts, half, DENSITY_GRID)
         density = (axes.numpy(), quantize_log_density(log_p).numpy())
     ranges = np.repeat(half.numpy()[:, None], 2, axis=1)
-    return particle_animation(paths.float().numpy(), ts.numpy(), labels=y.numpy(), density=density, ranges=ranges, n_classes=dataset.num_classes,
-                              title=f"{dataset.label} under {sde.label}: x_t = α(t) x₀ + σ(t) ε")
+    panel = Panel(paths.float().numpy(), labels=y.numpy(), n_classes=dataset.num_classes, ranges=ranges,
+                  density=density)
+    return panel, [f"{t:.2f}" for t in ts.numpy()], f"{dataset.label} under {sde.label}: x_t = α(t) x₀ + σ(t) ε"
+
+
+def forward_cloud_figure(dataset, sde: SDE, n_particles: int, n_frames: int, generator: torch.Generator) -> dict:
+    """2D: the animated figure of forward_cloud_panel (frames, Play button, time slider)."""
+    panel, labels, title = forward_cloud_panel(dataset, sde, n_particles, n_frames, generator)
+    return panel_animation([panel], labels, title=title, time_label="t = ")
 
 
 def river_plot(dataset, sde: SDE, generator: torch.Generator):
@@ -61,17 +71,21 @@ def schedule_plot(sde: SDE, n_steps: int = 1000):
 
 @user_errors
 def forward_view(dataset, means, stds, weights, process, seed, user_data, n_particles, n_frames):
-    """API 'forward': the 2D animation (HTML) or the 1D river (plot), whichever fits the dataset."""
+    """API 'forward': the 2D animation (HTML, and its file) or the 1D river (plot), whichever fits the dataset; the
+    animation's data to this session's state, for its GIF."""
     ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
     g = seed_generator(seed)
     n = number(n_particles, "Particles", 10, MAX_PARTICLES, integer=True)
     f = number(n_frames, "Frames", 2, MAX_FRAMES, integer=True)
     if ds.dim == 2:
-        fig = forward_cloud_figure(ds, sde, n, f, g)
+        panel, labels, title = forward_cloud_panel(ds, sde, n, f, g)
+        fig = panel_animation([panel], labels, title=title, time_label="t = ")
+        name = f"forward-{ds.name}-{sde.name}"
         return (gr.HTML(iframe(figure_page(fig, plotly_src()), height=640), visible=True), gr.Plot(visible=False),
-                gr.File(str(write_standalone(fig, f"forward-{ds.name}-{sde.name}")), visible=True))
-    return gr.HTML(visible=False), gr.Plot(river_plot(ds, sde, g), visible=True), gr.File(visible=False)
+                gr.File(str(write_standalone(fig, name)), visible=True),
+                PanelsGif(name, [panel], labels, title=title, time_label="t = "))
+    return gr.HTML(visible=False), gr.Plot(river_plot(ds, sde, g), visible=True), gr.File(visible=False), None
 
 
 @user_errors
@@ -105,7 +119,9 @@ def build_forward_tab(setup: Setup) -> list:
         run = gr.Button("Run the forward process", variant="primary")
     anim = gr.HTML(label="Forward process animation", elem_id="forward-anim")
     river = gr.Plot(label="Density river", visible=False)
-    download = gr.File(label="Download the animation (standalone HTML: plays offline)", visible=False, height=60)
+    downloads = build_downloads("forward_gif", "No animation yet: run the forward process on a 2D dataset first.",
+                                visible=True)
+    download = downloads.html
     schedule = gr.Plot(label="Schedule")
     with gr.Accordion("Images: the same process on pixels", open=False):
         gr.Markdown("Each pixel is one coordinate of $x_0$: the same $x_t = \\alpha(t)\\,x_0 + \\sigma(t)\\,\\varepsilon$ "
@@ -123,8 +139,9 @@ def build_forward_tab(setup: Setup) -> list:
         noise_btn.click(images_view, [image, setup.process, setup.seed, n_times], [row, hist],
                         api_name="forward_images")
     inputs = setup.inputs + [n_particles, n_frames]
-    run.click(forward_view, inputs, [anim, river, download], api_name="forward")
-    gr.on([setup.dataset.change, setup.process.change], forward_view, inputs, [anim, river, download],
-          api_visibility="private")
+    outputs = [anim, river, download, downloads.spec]
+    downloads.after(run.click(forward_view, inputs, outputs, api_name="forward"),
+                    gr.on([setup.dataset.change, setup.process.change], forward_view, inputs, outputs,
+                          api_visibility="private"))
     setup.process.change(schedule_view, setup.process, schedule, api_name="schedule")
-    return [(forward_view, inputs, [anim, river, download]), (schedule_view, [setup.process], [schedule])]
+    return [(forward_view, inputs, outputs), (schedule_view, [setup.process], [schedule])]

@@ -9,16 +9,19 @@ import torch
 from ..classifier import train_classifier
 from ..fields import arrow_lengths, evaluate_score, grid_2d
 from ..forward import view_half_width
+from ..gpu import gpu_call
 from ..guidance import (GAMMA_MAX, cfg_term, class_distance, classifier_guided_score, exact_classifier,
                         exact_conditional_score, fidelity_diversity, guidance_term, network_cfg_score)
 from ..samplers import sample
 from ..training import TrainingDiverged
 from ..viz.animation import Panel, figure_page, iframe, panel_animation
+from ..viz.export import write_standalone
 from ..viz.guidance import fidelity_chart
 from ..viz.learned import fields_side_by_side
 from ..viz.sampling import final_samples_figure
-from ..gpu import gpu_call
-from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, user_errors
+from .common import (Setup, choice, number, plotly_src, read_markdown, resolve_dataset, resolve_process,
+                     user_errors)
+from .exports import PanelsGif, build_downloads
 from .sources import resolve_score
 
 GUIDED_SAMPLERS = [("DDIM (η = 0), 50 steps", "ddim"), ("PF-ODE Heun, 50 steps", "pf_heun"),
@@ -74,11 +77,11 @@ def _methods(ds, sde, model, log_clf, y, gamma):
 @user_errors
 def guidance_view(dataset, means, stds, weights, process, seed, user_data, network, y, gamma, sampler, n_particles,
                   trained=None, clf=None, progress=gr.Progress()):
-    """API 'guidance': every method from the same x_T: animation, final clouds, accuracy and diversity."""
+    """API 'guidance': every method from the same x_T: animation (and its HTML file), final clouds, accuracy and
+    diversity; the animation's data to this session's state, for its GIF."""
     ds, sde, seed, y, gamma, model = _setting(dataset, means, stds, weights, process, seed, user_data, network, y,
                                               gamma, trained)
-    if sampler not in SAMPLER_STEPS:
-        raise gr.Error(f"unknown sampler {sampler!r}; expected one of {list(SAMPLER_STEPS)}")
+    sampler = choice(sampler, "sampler", SAMPLER_STEPS)
     n = number(n_particles, "Particles", 50, MAX_PARTICLES, integer=True)
     log_clf, clf_kind = _classifier(ds, sde, clf)
     x_init = sde.prior_sample((n, 2), generator=torch.Generator().manual_seed(seed))
@@ -97,13 +100,15 @@ def guidance_view(dataset, means, stds, weights, process, seed, user_data, netwo
         finals.append((label, res.x.float().numpy()))
         fd = fidelity_diversity(res.x.float(), y, ds, ref)
         rows.append([label, round(fd.accuracy, 3), round(fd.diversity, 3), float(f"{class_distance(res.x, y, ref):.4g}")])
-    fig = panel_animation(panels, [f"{j / 39:.0%}" for j in range(40)], time_label="progress: ", marker_size=3.5,
-                          height=470, title=f"Asking for {ds.class_names[y]} from the same starting noise")
+    labels, title = [f"{j / 39:.0%}" for j in range(40)], f"Asking for {ds.class_names[y]} from the same starting noise"
+    fig = panel_animation(panels, labels, time_label="progress: ", marker_size=3.5, height=470, title=title)
+    gif = PanelsGif(f"guidance-{ds.name}-class{y}-gamma{gamma:g}", panels, labels, title=title, time_label="progress: ")
     note = (f"Classifier guidance uses {clf_kind}; classifier-free guidance uses the "
             f"{'pretrained' if network == 'pretrained' else 'your'} class-conditional network with its "
             f"'no label' token. γ = 0 unconditional, 1 conditional, > 1 guided.")
     final = final_samples_figure(finals, ref[0][:2000].numpy(), title="Final samples (blue) over the data (grey)")
-    return gr.HTML(iframe(figure_page(fig, plotly_src()), height=520)), final, rows, note
+    return (gr.HTML(iframe(figure_page(fig, plotly_src()), height=520)), final, rows, note,
+            gr.File(str(write_standalone(fig, gif.name)), visible=True), gif)
 
 
 @user_errors
@@ -112,8 +117,7 @@ def sweep_view(dataset, means, stds, weights, process, seed, user_data, network,
     """API 'guidance_sweep': accuracy against distance to the class's data over gamma, for both kinds of guidance."""
     ds, sde, seed, y, _, model = _setting(dataset, means, stds, weights, process, seed, user_data, network, y, 1.0,
                                           trained)
-    if sampler not in SAMPLER_STEPS:
-        raise gr.Error(f"unknown sampler {sampler!r}; expected one of {list(SAMPLER_STEPS)}")
+    sampler = choice(sampler, "sampler", SAMPLER_STEPS)
     n = number(n_particles, "Particles", 50, MAX_PARTICLES, integer=True)
     log_clf, _ = _classifier(ds, sde, clf)
     x_init = sde.prior_sample((n, 2), generator=torch.Generator().manual_seed(seed))
@@ -205,6 +209,7 @@ def build_guidance_tab(setup: Setup, trained: gr.State) -> list:
         train_clf = gr.Button("Train a classifier")
     note = gr.Markdown()
     anim = gr.HTML(elem_id="guidance-anim")
+    downloads = build_downloads("guidance_gif", "No animation yet: press 'Sample with guidance' first.")
     final = gr.Plot(label="Final samples")
     table = gr.Dataframe(headers=["method", "accuracy", "spread / class spread", "energy distance to class"],
                          label="Figures", interactive=False)
@@ -214,8 +219,8 @@ def build_guidance_tab(setup: Setup, trained: gr.State) -> list:
     setup.dataset.change(lambda d, u: gr.Dropdown(choices=class_choices(d, u), value=0), [setup.dataset,
                          setup.user_data], y, api_visibility="private", show_progress="hidden")
     base = setup.inputs + [network, y]
-    run.click(guidance_view, base + [gamma, sampler, n_particles, trained, clf], [anim, final, table, note],
-              api_name="guidance")
+    downloads.after(run.click(guidance_view, base + [gamma, sampler, n_particles, trained, clf],
+                              [anim, final, table, note, downloads.html, downloads.spec], api_name="guidance"))
     sweep.click(sweep_view, base + [sampler, n_particles, trained, clf], chart, api_name="guidance_sweep")
     field.click(field_view, base + [gamma, t, trained, clf], field_plot, api_name="guidance_field")
     train_clf.click(train_classifier_view, setup.inputs, [clf, note], api_name="train_classifier",

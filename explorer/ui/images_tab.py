@@ -13,9 +13,11 @@ from ..samplers import sample
 from ..sdedit import sdedit
 from ..unet import GAMMA_MAX, X0Tap, shipped_digits_model
 from ..viz.animation import figure_page, iframe
+from ..viz.export import write_standalone
 from ..viz.images import image_grid, image_pair_animation
 from ..gpu import gpu_call, model_on_default_device
-from .common import number, plotly_src, read_markdown, user_errors
+from .common import choice, number, plotly_src, read_markdown, user_errors
+from .exports import ImagePairGif, build_downloads
 from .streaming import stream_reports
 
 IMAGE_SAMPLERS = [("DDPM (ancestral)", "ddpm"), ("DDIM (η = 0)", "ddim"), ("PF-ODE Heun", "pf_heun"),
@@ -39,9 +41,7 @@ def _model():
 
 
 def _sampler(name) -> str:
-    if name not in {v for _, v in IMAGE_SAMPLERS}:
-        raise gr.Error(f"unknown sampler {name!r}; expected one of {[v for _, v in IMAGE_SAMPLERS]}")
-    return name
+    return choice(name, "sampler", [v for _, v in IMAGE_SAMPLERS])
 
 
 def _class(y) -> int | None:
@@ -52,7 +52,8 @@ def _class(y) -> int | None:
 @user_errors
 @gpu_call(duration=60)
 def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=gr.Progress()):
-    """API 'sample_digits' (streamed): x_t and the model's estimate x0_hat for every image as sampling runs, then an animation."""
+    """API 'sample_digits' (streamed): x_t and the model's estimate x0_hat for every image as sampling runs, then an
+    animation (and its HTML file); its data to this session's state, for its GIF."""
     model = _model()
     name = _sampler(sampler)
     steps = number(n_steps, "Steps", 5, 1000, integer=True)
@@ -65,7 +66,8 @@ def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=
     tap = X0Tap(model.score_fn(y, gamma=gamma if y is not None else 1.0), model.sde)
     x_init = model.prior_sample(n, generator=g)
     blank = np.zeros_like(x_init.numpy()) - 1
-    yield image_grid(x_init.numpy(), ncol, scale=scale), image_grid(blank, ncol, scale=scale), gr.skip(), "starting…"   # on screen at once
+    yield (image_grid(x_init.numpy(), ncol, scale=scale), image_grid(blank, ncol, scale=scale), gr.skip(), "starting…",
+           gr.skip(), gr.skip())   # on screen at once
     keep = set(np.round(np.linspace(0, steps, ANIM_FRAMES)).astype(int).tolist())
     frames: list = []
 
@@ -83,7 +85,7 @@ def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=
             i, t, x, x0 = value
             progress(i / steps, desc=f"step {i}/{steps}")
             yield (image_grid(x, ncol, scale=scale), image_grid(blank if x0 is None else x0, ncol, scale=scale), gr.skip(),
-                   f"step {i}/{steps}, t = {t:.3f}")
+                   f"step {i}/{steps}, t = {t:.3f}", gr.skip(), gr.skip())
         else:
             res, x_final = value, value.x.cpu().numpy()
             left = [image_grid(f[1], ncol, scale=scale) for f in frames] + [image_grid(x_final, ncol, scale=scale)]
@@ -92,8 +94,11 @@ def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=
             fig = image_pair_animation(left, right, labels, titles=("x_t", "the model's estimate x̂₀"),
                                        title="Replay: the noisy x_t and the estimate x̂₀ at every step")
             what = "unconditional" if y is None else f"digit {y}, γ = {gamma:g}"
+            gif = ImagePairGif(f"digits-{name}-{'any' if y is None else y}", [f[1] for f in frames] + [x_final],
+                               [f[2] for f in frames] + [x_final], labels, ncol=ncol, scale=scale)
             yield (image_grid(x_final, ncol, scale=scale), right[-1], gr.HTML(iframe(figure_page(fig, plotly_src()), 420)),
-                   f"Done: {n} samples ({what}), {res.nfe} network evaluations.")
+                   f"Done: {n} samples ({what}), {res.nfe} network evaluations.",
+                   gr.File(str(write_standalone(fig, gif.name)), visible=True), gif)
 
 
 @user_errors
@@ -160,9 +165,7 @@ def inpaint_view(index, upload, mask_name, seed, drawn=None):
     if painted is not None and np.asarray(painted)[..., -1].any():
         mask = mask_from_drawing(np.asarray(painted)[..., -1], size)   # painted (alpha > 0) = to fill
     else:
-        if mask_name not in MASKS:
-            raise gr.Error(f"unknown mask {mask_name!r}; expected one of {list(MASKS)}")
-        top, left, h, w = (v * size // 8 for v in MASKS[mask_name])
+        top, left, h, w = (v * size // 8 for v in MASKS[choice(mask_name, "mask", MASKS)])
         mask = box_mask((size, size), top, left, h, w)
     mask = mask.to(model.device)
     g = torch.Generator().manual_seed(number(seed, "Seed", 0, 2 ** 31 - 1, integer=True))
@@ -211,8 +214,10 @@ def build_images_tab() -> list:
         xt = gr.Image(label="x_t (noisy)", height=300, interactive=False)
         x0 = gr.Image(label="x̂₀ (the model's current estimate)", height=300, interactive=False)
     replay = gr.HTML()
-    go.click(sample_digits_view, [sampler, steps, n_images, digit, gamma, seed], [xt, x0, replay, status],
-             api_name="sample_digits", show_progress="minimal")
+    downloads = build_downloads("images_gif", "No animation yet: press 'Sample digits' and let it finish first.")
+    downloads.after(go.click(sample_digits_view, [sampler, steps, n_images, digit, gamma, seed],
+                             [xt, x0, replay, status, downloads.html, downloads.spec], api_name="sample_digits",
+                             show_progress="minimal"))
     with gr.Accordion("Every digit at one guidance scale (same noise for every γ)", open=False):
         with gr.Row():
             gamma_c = gr.Slider(0.0, GAMMA_MAX, value=3.0, step=0.1, label="Guidance scale γ")

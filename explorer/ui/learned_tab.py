@@ -1,12 +1,15 @@
 """Tab "Learned score": train a score network live (per user), and compare it with the exact score."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import gradio as gr
 import numpy as np
 import torch
 
 from ..fields import arrow_lengths, evaluate_score, grid_2d
 from ..forward import view_half_width
+from ..gpu import gpu_call
 from ..learned import error_on_grid, error_over_time, nearest_reference_distance
 from ..networks import ScoreNetConfig
 from ..samplers import sample
@@ -14,7 +17,6 @@ from ..scores import exact_score, mixture_score
 from ..training import DEFAULTS, TrainingDiverged, train
 from ..viz.learned import curves_side_by_side, error_curve, error_map, fields_side_by_side, loss_figure
 from ..viz.sampling import final_samples_figure
-from ..gpu import gpu_call
 from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
 from .sources import resolve_score
 from .streaming import stream_reports
@@ -25,24 +27,42 @@ FIELD_SIDE = 17
 MEMO_POINTS = 100       # a small training set makes the ideal denoiser's memorisation plain to see
 
 
-def field_view(model_score, ds, sde, t: float, title: str):
-    """Learned next to exact: arrows in 2D (normalised), curves in 1D."""
+@dataclass(frozen=True)
+class ExactField:
+    """What the field view draws of the exact score at time t, computed once per request (not per training report)."""
+
+    x: torch.Tensor            # 1D: evaluation points [400, 1]; 2D: arrow positions [FIELD_SIDE^2, 2]
+    density: np.ndarray        # 1D: p_t(x) [400]; 2D: log p_t on the fine grid [70, 70]
+    score: np.ndarray          # 1D: exact score [400]; 2D: normalised exact arrows [FIELD_SIDE^2, 2]
+    fine_axis: np.ndarray | None = None
+    spacing: float = 0.0
+
+
+def exact_field(ds, sde, t: float) -> ExactField:
+    """The exact side of the field view at time t: density and score on the view's grid."""
     exact = ds.exact()
     exact_fn = exact_score(ds, sde)
-    tt = torch.tensor([t], dtype=torch.float64)
-    half = float(view_half_width(sde, tt))
+    half = float(view_half_width(sde, torch.tensor([t], dtype=torch.float64)))
     if ds.dim == 1:
         x = torch.linspace(-half, half, 400, dtype=torch.float64)[:, None]
-        return curves_side_by_side(x[:, 0].numpy(), exact.log_prob(x, t, sde).exp().numpy(),
-                                   evaluate_score(model_score, x.float(), t)[:, 0].numpy(),
-                                   evaluate_score(exact_fn, x, t)[:, 0].numpy(), title=title)
-    axis, pts = grid_2d(half, FIELD_SIDE)
+        return ExactField(x, exact.log_prob(x, t, sde).exp().numpy(), evaluate_score(exact_fn, x, t)[:, 0].numpy())
+    _, pts = grid_2d(half, FIELD_SIDE)
     spacing = 2 * half / (FIELD_SIDE - 1)
-    learned = arrow_lengths(evaluate_score(model_score, pts.float(), t), spacing, normalize=True)
     exact_v = arrow_lengths(evaluate_score(exact_fn, pts, t), spacing, normalize=True)
     fine_axis, fine = grid_2d(half, 70)
     log_p = exact.log_prob(fine, t, sde).reshape(70, 70)
-    return fields_side_by_side(fine_axis.numpy(), log_p.numpy(), pts.numpy(), learned.numpy(), exact_v.numpy(),
+    return ExactField(pts, log_p.numpy(), exact_v.numpy(), fine_axis.numpy(), spacing)
+
+
+def field_view(model_score, ds, sde, t: float, title: str, exact: ExactField | None = None):
+    """Learned next to exact: arrows in 2D (normalised), curves in 1D; `exact` reused when given."""
+    exact = exact if exact is not None else exact_field(ds, sde, t)
+    learned = evaluate_score(model_score, exact.x.float(), t)
+    if ds.dim == 1:
+        return curves_side_by_side(exact.x[:, 0].numpy(), exact.density, learned[:, 0].numpy(), exact.score,
+                                   title=title)
+    learned = arrow_lengths(learned, exact.spacing, normalize=True)
+    return fields_side_by_side(exact.fine_axis, exact.density, exact.x.numpy(), learned.numpy(), exact.score,
                                title=title)
 
 
@@ -66,6 +86,7 @@ def train_view(dataset, means, stds, weights, process, seed, user_data, paramete
     width = number(width, "Width", 16, 512, integer=True)
     t = number(t, "Time t", 0.01, 1.0)
     config = ScoreNetConfig.for_data(ds, sde, parameterisation=parameterisation, width=width)
+    exact = exact_field(ds, sde, t)       # the same at every report
 
     def snapshot(p):      # called in the worker: copy what the page needs before training moves on
         return p.step, p.steps, p.loss, p.model.copy().to("cpu"), list(p.model.losses), p.elapsed_s
@@ -81,13 +102,13 @@ def train_view(dataset, means, stds, weights, process, seed, user_data, paramete
                 last = value
                 step, total, loss, model, losses, elapsed = value
                 progress(step / total, desc=f"training: step {step}/{total}")
-                yield (_loss_plot(losses), field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, step {step}"),
+                yield (_loss_plot(losses), field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, step {step}", exact),
                        f"step **{step}/{total}** · loss {loss:.4f} · {elapsed:.1f} s", gr.skip())
             else:
                 model = value.to("cpu")        # views evaluate on the CPU (and ZeroGPU hands back CPU tensors)
                 status = (f"Done: **{model.info['steps']} steps** in {last[5]:.1f} s, final loss "
                           f"{model.losses[-1]:.4f}. Your network is used wherever you pick *My trained network*.")
-                yield (_loss_plot(model.losses), field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, trained"),
+                yield (_loss_plot(model.losses), field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, trained", exact),
                        status, model)
     except (TrainingDiverged, ValueError) as e:
         raise gr.Error(str(e)) from None

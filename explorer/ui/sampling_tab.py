@@ -13,6 +13,7 @@ from ..viz.animation import Panel, figure_page, iframe, panel_animation
 from ..viz.export import write_standalone
 from ..viz.sampling import final_samples_figure, paths_over_river, quality_figure
 from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, user_errors
+from .exports import PanelsGif, build_downloads
 from .sources import SCORE_SOURCES, resolve_score
 
 SAMPLER_CHOICES = [(spec.label, name) for name, spec in SAMPLERS.items()]
@@ -61,7 +62,8 @@ def _progress_cb(progress, names):
 @user_errors
 def sampling_view(dataset, means, stds, weights, process, seed, user_data, source, samplers, n_steps, n_particles,
                   eta, langevin_step, langevin_t, snr, trained=None, progress=gr.Progress()):
-    """API 'sample': run the ticked samplers from one x_init; animation (2D) or paths over the river (1D), final samples, figures."""
+    """API 'sample': run the ticked samplers from one x_init; animation (2D) or paths over the river (1D), final
+    samples, figures; the animation's data to this session's state, for its GIF."""
     ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
     seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
@@ -77,26 +79,29 @@ def sampling_view(dataset, means, stds, weights, process, seed, user_data, sourc
     floor = energy_distance(target, second)
     table = [[SAMPLERS[r.name].label, r.n_steps, r.result.nfe, round(r.seconds, 3),
               float(f"{energy_distance(r.result.x.float(), target):.4g}"), float(f"{floor:.4g}")] for r in runs]
-    download = gr.File(visible=False)
+    download, gif = gr.File(visible=False), None
     if ds.dim == 1:
         anim = gr.HTML(visible=False)
         river = gr.Plot(_river_with_paths(ds, sde, runs), visible=True)
         final = gr.Plot(visible=False)
     else:
-        fig = _animation(ds, runs)
+        gif = _animation(ds, runs, name=f"samplers-{ds.name}-{sde.name}")
+        fig = panel_animation(gif.panels, gif.frame_labels, time_label=gif.time_label, marker_size=3.5, height=520,
+                              title=gif.title)
         anim = gr.HTML(iframe(figure_page(fig, plotly_src()), height=560), visible=True)
-        download = gr.File(str(write_standalone(fig, f"samplers-{ds.name}-{sde.name}")), visible=True)
+        download = gr.File(str(write_standalone(fig, gif.name)), visible=True)
         river = gr.Plot(visible=False)
         final = gr.Plot(final_samples_figure([(SAMPLERS[r.name].label, r.result.x.float().numpy()) for r in runs],
                                              target.numpy(), title="Final samples (colour) over fresh data (grey)"),
                         visible=True)
     note = (f"Score: **{kind}**. All samplers started from the same {n} draws of the prior "
             f"N(0, {sde.prior_std():.3g}² I). Noise floor = energy distance between two fresh data sets of {n}.")
-    return anim, river, final, table, note, download
+    return anim, river, final, table, note, download, gif
 
 
-def _animation(ds, runs) -> dict:
-    """One panel per sampler; particles subsampled so all panels together animate at most ANIMATED_POINTS."""
+def _animation(ds, runs, *, name: str) -> PanelsGif:
+    """One panel per sampler (frames [N_FRAMES, n, 2]); particles subsampled so all panels together animate at most
+    ANIMATED_POINTS."""
     k = len(runs)
     n = runs[0].result.x.shape[0]
     keep = np.arange(min(n, ANIMATED_POINTS // k))
@@ -112,8 +117,8 @@ def _animation(ds, runs) -> dict:
                             ranges=np.repeat(half[:, None], 2, 1), background=bg.numpy(),
                             trails=frames[:, :N_TRAILS]))
     labels = [f"{j / (N_FRAMES - 1):.0%}" for j in range(N_FRAMES)]
-    return panel_animation(panels, labels, time_label="progress: ", marker_size=3.5, height=520,
-                           title="From noise to data: every sampler from the same starting points (black: a few paths)")
+    return PanelsGif(name, panels, labels, time_label="progress: ",
+                     title="From noise to data: every sampler from the same starting points (black: a few paths)")
 
 
 def _river_with_paths(ds, sde, runs):
@@ -169,14 +174,16 @@ def build_sampling_tab(setup: Setup, trained: gr.State) -> list:
         quality = gr.Button("Quality vs steps")
     note = gr.Markdown()
     anim = gr.HTML(elem_id="sampling-anim")
-    download = gr.File(label="Download the animation (standalone HTML: plays offline)", visible=False, height=60)
+    downloads = build_downloads("sample_gif", "No animation yet: press 'Sample' on a 2D dataset first.")
+    download = downloads.html
     river = gr.Plot(label="Paths over the density river", visible=False)
     final = gr.Plot(label="Final samples")
     table = gr.Dataframe(headers=["sampler", "steps", "NFE", "time (s)", "energy distance", "noise floor"],
                          label="Figures", interactive=False)
     quality_plot = gr.Plot(label="Quality vs NFE")
     inputs = setup.inputs + [source, samplers, n_steps, n_particles, eta, langevin_step, langevin_t, snr, trained]
-    run.click(sampling_view, inputs, [anim, river, final, table, note, download], api_name="sample")
+    downloads.after(run.click(sampling_view, inputs, [anim, river, final, table, note, download, downloads.spec],
+                              api_name="sample"))
     q_inputs = setup.inputs + [source, samplers, n_particles, eta, langevin_step, langevin_t, snr, trained]
     quality.click(quality_view, q_inputs, quality_plot, api_name="quality")
     return []

@@ -9,6 +9,7 @@ import torch
 
 from ..compare import reference_samples
 from ..digits import digits_split
+from ..gpu import gpu_call
 from ..likelihood import log_likelihood
 from ..metrics import energy_distance
 from ..samplers import sample
@@ -17,7 +18,6 @@ from ..vae import encode, negative_elbo, train_vae, vae_sample
 from ..viz.images import image_grid
 from ..viz.sampling import final_samples_figure
 from ..viz.vae import elbo_figure, latent_figure
-from ..gpu import gpu_call
 from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
 from .sources import resolve_score
 from .streaming import stream_reports

@@ -89,3 +89,11 @@ def image_pair_animation(left: list[np.ndarray], right: list[np.ndarray], labels
                               for t, x in zip(titles, (0.245, 0.755))]}
     layout["margin"] = {**layout["margin"], "t": 70}
     return {"data": frames[0]["data"], "layout": layout, "frames": frames}
+
+
+def pair_frame(left: np.ndarray, right: np.ndarray, *, gap: int = 12) -> np.ndarray:
+    """Two uint8 images [H, W, 3] of one height side by side with a white gap: -> [H, W1 + gap + W2, 3]."""
+    if left.shape[0] != right.shape[0]:
+        raise ValueError(f"images of different heights: {left.shape[0]} and {right.shape[0]}")
+    white = np.full((left.shape[0], gap, 3), 255, dtype=np.uint8)
+    return np.concatenate([left, white, right], axis=1)
