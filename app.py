@@ -13,6 +13,7 @@ from explorer.ui.images_tab import build_images_tab
 from explorer.ui.learned_tab import build_learned_tab
 from explorer.ui.lessons_tab import build_lessons_tab
 from explorer.ui.likelihood_tab import build_likelihood_tab
+from explorer.ui.link import Links
 from explorer.ui.sampling_tab import build_sampling_tab
 from explorer.ui.score_tab import build_score_tab
 from explorer.ui.vae_tab import build_vae_tab
@@ -40,35 +41,39 @@ def build_demo() -> gr.Blocks:
     """The whole app; every user's state lives in gr.State, nothing global is written."""
     torch.set_num_threads(TORCH_THREADS)
     gr.set_static_paths([str(PLOTLY_JS_DIR)])
+    links = Links()
     with gr.Blocks(title="Diffusion Explorer", delete_cache=(1800, 3600)) as demo:
         with gr.Row():
             gr.Markdown(INTRO, scale=6)
-            present = gr.Checkbox(label="Presentation mode (larger, for a projector)", value=False, scale=1)
+            with gr.Column(scale=2, min_width=260):
+                present = gr.Checkbox(label="Presentation mode (larger, for a projector)", value=False)
+                copy = gr.Button("Copy a link to these settings", size="sm")
+                link = gr.Textbox(show_label=False, buttons=["copy"], interactive=False, max_lines=2,
+                                  placeholder="the link appears here (and is copied)", elem_id="settings-link")
         present.change(None, present, None, js=PRESENT_JS)
         setup = build_setup()
+        links.share("present", present)
+        links.share_many("setup", data=setup.dataset, process=setup.process, seed=setup.seed, means=setup.means,
+                         stds=setup.stds, weights=setup.weights)
         trained = gr.State(None)        # this user's own trained score network (a TrainedModel), never shared
         load_events = []
         with gr.Tabs() as tabs:
-            with gr.Tab("Forward process", id="forward"):
-                load_events += build_forward_tab(setup)
-            with gr.Tab("Score field", id="score"):
-                load_events += build_score_tab(setup)
-            with gr.Tab("Learned score", id="learned"):
-                load_events += build_learned_tab(setup, trained)
-            with gr.Tab("Sampling", id="sampling"):
-                load_events += build_sampling_tab(setup, trained)
-            with gr.Tab("Likelihood", id="likelihood"):
-                load_events += build_likelihood_tab(setup, trained)
-            with gr.Tab("Guidance", id="guidance"):
-                load_events += build_guidance_tab(setup, trained)
-            with gr.Tab("VAE", id="vae"):
-                load_events += build_vae_tab(setup, trained)
-            with gr.Tab("Images", id="images"):
-                load_events += build_images_tab()
-            with gr.Tab("Lessons", id="lessons"):
-                load_events += build_lessons_tab(setup, tabs)
+            for tab_id, label, build in [
+                    ("forward", "Forward process", lambda: build_forward_tab(setup, links)),
+                    ("score", "Score field", lambda: build_score_tab(setup, links)),
+                    ("learned", "Learned score", lambda: build_learned_tab(setup, trained, links)),
+                    ("sampling", "Sampling", lambda: build_sampling_tab(setup, trained, links)),
+                    ("likelihood", "Likelihood", lambda: build_likelihood_tab(setup, trained, links)),
+                    ("guidance", "Guidance", lambda: build_guidance_tab(setup, trained, links)),
+                    ("vae", "VAE", lambda: build_vae_tab(setup, trained, links)),
+                    ("images", "Images", lambda: build_images_tab(links)),
+                    ("lessons", "Lessons", lambda: build_lessons_tab(setup, tabs))]:
+                with gr.Tab(label, id=tab_id):
+                    load_events += build()
+                links.tab_ids[label] = tab_id
+        restored = links.attach(demo, tabs, copy, link)      # a shared link's settings first, then the first figures
         for fn, inputs, outputs in load_events:
-            demo.load(fn, inputs, outputs, api_visibility="private")
+            restored.then(fn, inputs, outputs, api_visibility="private")
     demo.queue(default_concurrency_limit=4, max_size=64)
     return demo
 

@@ -114,3 +114,45 @@ def test_exported_animation_plays_offline(browser, tmp_path):
     assert np.isfinite(after["x"]).all()
     context.close()
     path.unlink()
+
+
+def _selected_tab(page) -> str:
+    return page.evaluate("() => document.querySelector('button[role=tab][aria-selected=true]').textContent.trim()")
+
+
+def test_a_copied_link_restores_the_settings(browser, app_url):
+    """Settings in the URL are restored on opening it; 'Copy link' writes them back, bad entries are ignored."""
+    query = ("?setup.data=moons&setup.process=ve&setup.seed=7&tab=sampling&sampling.steps=50"
+             "&sampling.samplers=ddim,pf_euler&present=1&setup.seed2=oops&sampling.particles=1e9")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url + query, wait_until="load")
+    page.wait_for_function("() => { const b = document.querySelector('button[role=tab][aria-selected=true]');"
+                           " return b && b.textContent.trim() === 'Sampling'; }", timeout=30_000)
+    page.wait_for_function("() => document.documentElement.classList.contains('dx-present')", timeout=10_000)
+    assert "moons" in page.get_by_label("Data distribution p₀").input_value().lower()
+    assert "VE" in page.get_by_label("Forward process").input_value()
+    assert page.get_by_label("Seed").first.input_value() == "7"
+    assert page.get_by_label("Steps (0 = each sampler's default)").first.input_value() == "50"
+    assert page.get_by_label("Particles").first.input_value() == "2000", "an out-of-range value is ignored"
+    assert page.get_by_text("Some link settings were ignored").first.is_visible()
+
+    page.get_by_role("button", name="Copy a link to these settings").click()
+    box = page.locator("#settings-link textarea")
+    page.wait_for_function("() => document.querySelector('#settings-link textarea').value.includes('?')",
+                           timeout=10_000)
+    link = box.input_value()
+    for part in ("setup.data=moons", "setup.process=ve", "setup.seed=7", "tab=sampling", "sampling.steps=50",
+                 "present=1"):
+        assert part in link, (part, link)
+    assert "sampling.samplers=ddim%2Cpf_euler" in link or "sampling.samplers=ddim,pf_euler" in link
+
+    again = browser.new_page(viewport={"width": 1280, "height": 900})          # the copied link, opened afresh
+    again.goto(link, wait_until="load")
+    again.wait_for_function("() => { const b = document.querySelector('button[role=tab][aria-selected=true]');"
+                            " return b && b.textContent.trim() === 'Sampling'; }", timeout=30_000)
+    assert again.get_by_label("Steps (0 = each sampler's default)").first.input_value() == "50"
+    assert again.get_by_label("Seed").first.input_value() == "7"
+    SHOTS.mkdir(exist_ok=True)
+    again.screenshot(path=str(SHOTS / "restored_link.png"))
+    page.close()
+    again.close()

@@ -14,6 +14,7 @@ from ..viz.forward import river_figure, schedule_figure
 from ..viz.images import histogram_figure, image_row_figure
 from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, seed_generator, user_errors
 from .exports import PanelsGif, build_downloads
+from .link import Links
 
 MAX_PARTICLES = 20_000
 MAX_FRAMES = 200
@@ -110,7 +111,7 @@ def schedule_view(process):
     return schedule_plot(resolve_process(process))
 
 
-def build_forward_tab(setup: Setup) -> list:
+def build_forward_tab(setup: Setup, links: Links) -> list:
     """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
     gr.Markdown(read_markdown("forward"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     with gr.Row():
@@ -144,4 +145,5 @@ def build_forward_tab(setup: Setup) -> list:
                     gr.on([setup.dataset.change, setup.process.change], forward_view, inputs, outputs,
                           api_visibility="private"))
     setup.process.change(schedule_view, setup.process, schedule, api_name="schedule")
+    links.share_many("forward", particles=n_particles, frames=n_frames, times=n_times)
     return [(forward_view, inputs, outputs), (schedule_view, [setup.process], [schedule])]

@@ -22,6 +22,7 @@ from ..viz.sampling import final_samples_figure
 from .common import (Setup, choice, number, plotly_src, read_markdown, resolve_dataset, resolve_process,
                      user_errors)
 from .exports import PanelsGif, build_downloads
+from .link import Links
 from .sources import resolve_score
 
 GUIDED_SAMPLERS = [("DDIM (η = 0), 50 steps", "ddim"), ("PF-ODE Heun, 50 steps", "pf_heun"),
@@ -188,7 +189,7 @@ def class_choices(dataset, user_data=None) -> list[tuple[str, int]]:
     return [(name, k) for k, name in enumerate(ds.class_names)]
 
 
-def build_guidance_tab(setup: Setup, trained: gr.State) -> list:
+def build_guidance_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
     gr.Markdown(read_markdown("guidance"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     clf = gr.State(None)              # this user's noise-conditional classifier
@@ -225,4 +226,5 @@ def build_guidance_tab(setup: Setup, trained: gr.State) -> list:
     field.click(field_view, base + [gamma, t, trained, clf], field_plot, api_name="guidance_field")
     train_clf.click(train_classifier_view, setup.inputs, [clf, note], api_name="train_classifier",
                     concurrency_id="train", concurrency_limit=2)
+    links.share_many("guidance", network=network, gamma=gamma, sampler=sampler, particles=n_particles, t=t)
     return []

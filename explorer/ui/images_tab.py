@@ -18,6 +18,7 @@ from ..viz.images import image_grid, image_pair_animation
 from ..gpu import gpu_call, model_on_default_device
 from .common import choice, number, plotly_src, read_markdown, user_errors
 from .exports import ImagePairGif, build_downloads
+from .link import Links
 from .streaming import stream_reports
 
 IMAGE_SAMPLERS = [("DDPM (ancestral)", "ddpm"), ("DDIM (η = 0)", "ddim"), ("PF-ODE Heun", "pf_heun"),
@@ -198,7 +199,7 @@ def hub_view(model_id, n_steps, seed, progress=gr.Progress()):
         f"{hub.source}: 4 samples, {res.nfe} network evaluations on {hub.device}."
 
 
-def build_images_tab() -> list:
+def build_images_tab(links: Links) -> list:
     """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
     gr.Markdown(read_markdown("images"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     with gr.Row():
@@ -250,4 +251,5 @@ def build_images_tab() -> list:
         hub_note = gr.Markdown()
         hub_img = gr.Image(label="Samples", height=160, interactive=False)
         hub_btn.click(hub_view, [hub_id, hub_steps, seed], [hub_img, hub_note], api_name="hub_sample")
+    links.share_many("images", seed=seed, sampler=sampler, steps=steps, n=n_images, digit=digit, gamma=gamma)
     return []

@@ -18,6 +18,7 @@ from ..training import DEFAULTS, TrainingDiverged, train
 from ..viz.learned import curves_side_by_side, error_curve, error_map, fields_side_by_side, loss_figure
 from ..viz.sampling import final_samples_figure
 from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
+from .link import Links
 from .sources import resolve_score
 from .streaming import stream_reports
 
@@ -154,7 +155,7 @@ def compare_view(dataset, means, stds, weights, process, seed, user_data, source
     return (fields, gr.Plot(emap, visible=emap is not None), curve, gr.Plot(memo, visible=memo is not None), note)
 
 
-def build_learned_tab(setup: Setup, trained: gr.State) -> list:
+def build_learned_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
     gr.Markdown(read_markdown("learned"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     with gr.Row():
@@ -187,4 +188,5 @@ def build_learned_tab(setup: Setup, trained: gr.State) -> list:
     memo = gr.Plot(label="Memorisation")
     compare_btn.click(compare_view, setup.inputs + [source, t, trained], [fields, emap, curve, memo, memo_note],
                       api_name="compare")
+    links.share_many("learned", predicts=param, steps=steps, lr=lr, width=width, t=t, network=source)
     return []

@@ -12,6 +12,7 @@ from ..fields import grid_2d
 from ..likelihood import bits_per_dim, log_likelihood
 from ..viz.likelihood import log_density_curves, log_density_maps
 from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
+from .link import Links
 from .sources import SCORE_SOURCES, resolve_score
 
 HALF_WIDTH = 3.0
@@ -67,7 +68,7 @@ def likelihood_view(dataset, means, stds, weights, process, seed, user_data, sou
     return fig, rows
 
 
-def build_likelihood_tab(setup: Setup, trained: gr.State) -> list:
+def build_likelihood_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
     gr.Markdown(read_markdown("likelihood"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     with gr.Row():
@@ -80,4 +81,5 @@ def build_likelihood_tab(setup: Setup, trained: gr.State) -> list:
     table = gr.Dataframe(headers=["figure", "value"], label="Figures", interactive=False)
     inputs = setup.inputs + [source, grid, n_test, rtol, trained]
     run.click(likelihood_view, inputs, [plot, table], api_name="likelihood")
+    links.share_many("likelihood", score=source, grid=grid, heldout=n_test, rtol=rtol)
     return []

@@ -14,6 +14,7 @@ from ..viz.export import write_standalone
 from ..viz.sampling import final_samples_figure, paths_over_river, quality_figure
 from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, user_errors
 from .exports import PanelsGif, build_downloads
+from .link import Links
 from .sources import SCORE_SOURCES, resolve_score
 
 SAMPLER_CHOICES = [(spec.label, name) for name, spec in SAMPLERS.items()]
@@ -155,7 +156,7 @@ def quality_view(dataset, means, stds, weights, process, seed, user_data, source
                           title=f"Quality against cost on {ds.label} ({n} samples, same starting noise)")
 
 
-def build_sampling_tab(setup: Setup, trained: gr.State) -> list:
+def build_sampling_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
     gr.Markdown(read_markdown("sampling"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     with gr.Row():
@@ -186,4 +187,6 @@ def build_sampling_tab(setup: Setup, trained: gr.State) -> list:
                               api_name="sample"))
     q_inputs = setup.inputs + [source, samplers, n_particles, eta, langevin_step, langevin_t, snr, trained]
     quality.click(quality_view, q_inputs, quality_plot, api_name="quality")
+    links.share_many("sampling", score=source, particles=n_particles, steps=n_steps, samplers=samplers, eta=eta,
+                     snr=snr, lstep=langevin_step, lt=langevin_t)
     return []

@@ -9,6 +9,7 @@ from ..forward import view_half_width
 from ..scores import mixture_score
 from ..viz.score import curve_figure, field_figure
 from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
+from .link import Links
 
 MAX_ARROWS_PER_SIDE = 60
 
@@ -46,7 +47,7 @@ def score_view(dataset, means, stds, weights, process, seed, user_data, t, n_sid
     return score_field_figure(ds, sde, t, n, bool(normalize))
 
 
-def build_score_tab(setup: Setup) -> list:
+def build_score_tab(setup: Setup, links: Links) -> list:
     """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
     gr.Markdown(read_markdown("score"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     with gr.Row():
@@ -58,4 +59,5 @@ def build_score_tab(setup: Setup) -> list:
     gr.on([t.release, n_side.release, normalize.change, setup.dataset.change, setup.process.change],
           score_view, inputs, plot, api_visibility="private")
     gr.Button("Draw", visible=False).click(score_view, inputs, plot, api_name="score_field")
+    links.share_many("score", t=t, arrows=n_side, normalise=normalize)
     return [(score_view, inputs, [plot])]

@@ -19,6 +19,7 @@ from ..viz.images import image_grid
 from ..viz.sampling import final_samples_figure
 from ..viz.vae import elbo_figure, latent_figure
 from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
+from .link import Links
 from .sources import resolve_score
 from .streaming import stream_reports
 
@@ -138,7 +139,7 @@ def _compare_digits(vae, seed: int, progress):
             gr.Plot(visible=False), rows)
 
 
-def build_vae_tab(setup: Setup, trained: gr.State) -> list:
+def build_vae_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
     gr.Markdown(read_markdown("vae"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     vae = gr.State(None)             # this user's VAE
@@ -165,4 +166,5 @@ def build_vae_tab(setup: Setup, trained: gr.State) -> list:
     stop_btn.click(None, None, None, cancels=[event], api_visibility="private")
     compare_btn.click(compare_vae_view, setup.inputs + [network, vae, trained], [latent, digits_img, side, table],
                       api_name="compare_vae")
+    links.share_many("vae", data=data, steps=steps, network=network)
     return []
