@@ -16,22 +16,22 @@ def _plot(value) -> dict:
 
 
 def test_forward_2d_returns_an_animation(client):
-    anim, river, download = client.predict("ring8", *CUSTOM, "vp_linear", 0, 500, 12, api_name="/forward")
+    anim, river = client.predict("ring8", *CUSTOM, "vp_linear", 0, 500, 12, api_name="/forward")
     assert anim["visible"] is True and "srcdoc" in anim["value"] and river["visible"] is False
     assert anim["value"].count("&quot;name&quot;:&quot;11&quot;") == 1     # 12 frames, named 0..11
-    page = open(download["value"], encoding="utf-8").read()                 # the standalone export
+    page = open(client.predict(api_name="/forward_html"), encoding="utf-8").read()   # the standalone export, on demand
     assert "/gradio_api/" not in page and "<script src=" not in page and len(page) > 3_000_000   # plotly.js inlined
 
 
 def test_forward_1d_returns_the_river(client):
-    anim, river, _ = client.predict("three_modes_1d", *CUSTOM, "ve", 1, 500, 12, api_name="/forward")
+    anim, river = client.predict("three_modes_1d", *CUSTOM, "ve", 1, 500, 12, api_name="/forward")
     assert anim["visible"] is False
     fig = _plot(river)
     assert fig["data"][0]["type"] == "heatmap" and len(fig["data"]) == 1 + 8
 
 
 def test_custom_mixture(client):
-    _, river, _ = client.predict("custom_1d", "-1, 3", "0.2, 0.4", "1, 2", "vp_cosine", 0, 100, 10, api_name="/forward")
+    _, river = client.predict("custom_1d", "-1, 3", "0.2, 0.4", "1, 2", "vp_cosine", 0, 100, 10, api_name="/forward")
     assert _plot(river)["data"][0]["type"] == "heatmap"
 
 
@@ -181,8 +181,8 @@ def test_forward_gif_on_demand(client):
     """The GIF is made by its own endpoint from the animation kept in this session: same frames as the HTML file."""
     from PIL import Image
 
-    _, _, download = client.predict("asym3", *CUSTOM, "ve", 0, 400, 9, api_name="/forward")
-    assert _page_frames(download["value"]) == 9
+    client.predict("asym3", *CUSTOM, "ve", 0, 400, 9, api_name="/forward")
+    assert _page_frames(client.predict(api_name="/forward_html")) == 9
     gif = Image.open(client.predict(api_name="/forward_gif"))
     assert gif.format == "GIF" and gif.n_frames == 9 and gif.info.get("loop") == 0
 

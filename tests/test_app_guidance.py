@@ -7,8 +7,8 @@ C = ("", "", "")
 
 def test_guidance_on_a_mixture(client):
     """Asking ring8 for class 2 at gamma = 3: both kinds of guidance land (almost) all samples in class 2."""
-    anim, final, table, note, _ = client.predict("ring8", *C, "vp_linear", 0, "pretrained", 2, 3.0, "ddim", 400,
-                                       api_name="/guidance")
+    anim, final, table, note = client.predict("ring8", *C, "vp_linear", 0, "pretrained", 2, 3.0, "ddim", 400,
+                                              api_name="/guidance")
     rows = {r[0]: r for r in table["data"]}
     assert set(rows) == {"unguided", "classifier guidance γ=3", "classifier-free γ=3", "exact conditional p(x | y)"}
     # 8 equal classes: unguided accuracy ~1/8; 400 samples give a standard error of ~0.017
@@ -47,8 +47,8 @@ def test_guidance_gif_and_html_downloads(client):
 
     from PIL import Image
 
-    *_, download = client.predict("ring8", *C, "vp_linear", 1, "pretrained", 3, 2.0, "ddim", 100, api_name="/guidance")
-    page = open(download["value"], encoding="utf-8").read()
+    client.predict("ring8", *C, "vp_linear", 1, "pretrained", 3, 2.0, "ddim", 100, api_name="/guidance")
+    page = open(client.predict(api_name="/guidance_html"), encoding="utf-8").read()
     assert "/gradio_api/" not in page and "<script src=" not in page          # plays offline
     spec = json.loads(page.split('id="fig-json">', 1)[1].split("</script>", 1)[0])
     gif = Image.open(client.predict(api_name="/guidance_gif"))
@@ -61,3 +61,11 @@ def test_guidance_gif_needs_an_animation(app_url):
     with pytest.raises(AppError, match="No animation yet") as err:
         Client(app_url, verbose=False).predict(api_name="/guidance_gif")
     assert "Traceback" not in str(err.value)
+
+
+def test_a_list_for_the_sampler_is_refused_clearly(client):
+    """Gradio lets a list of valid choices through a single-choice dropdown; it was a TypeError (fuzzing)."""
+    for api, extra in (("/guidance", (3.0, ["ddim"], 100)), ("/guidance_sweep", (["ddim"], 100))):
+        with pytest.raises(AppError, match=r"unknown sampler \['ddim'\]") as err:
+            client.predict("ring8", *C, "vp_linear", 0, "pretrained", 0, *extra, api_name=api)
+        assert "Something went wrong" not in str(err.value)

@@ -8,9 +8,9 @@ def test_sampling_streams_then_replays(client):
     job = client.submit("ddim", 20, 9, 3, 3.0, 0, api_name="/sample_digits")
     updates = list(job)
     assert len(updates) >= 2, "the first picture arrives before sampling ends"
-    xt, x0, replay, status, download = job.outputs()[-1]
+    xt, x0, replay, status = job.outputs()[-1]
     assert "Done: 9 samples (digit 3, γ = 3)" in status and "srcdoc" in str(replay)
-    page = open(download["value"], encoding="utf-8").read()                     # the replay as a standalone page
+    page = open(client.predict(api_name="/images_html"), encoding="utf-8").read()   # the replay as a standalone page
     assert "/gradio_api/" not in page and "<script src=" not in page
 
 
@@ -62,8 +62,8 @@ def test_replay_gif_on_demand(client):
     from PIL import Image
 
     job = client.submit("ddim", 10, 4, 7, 3.0, 1, api_name="/sample_digits")
-    *_, download = job.result()
-    page = open(download["value"], encoding="utf-8").read()
+    job.result()
+    page = open(client.predict(api_name="/images_html"), encoding="utf-8").read()
     n = len(json.loads(page.split('id="fig-json">', 1)[1].split("</script>", 1)[0])["frames"])
     gif = Image.open(client.predict(api_name="/images_gif"))
     assert gif.format == "GIF" and gif.n_frames == n == 11 and gif.info.get("loop") == 0
@@ -81,3 +81,14 @@ def test_replay_gif_needs_an_animation(app_url):
     with pytest.raises(AppError, match="No animation yet") as err:
         Client(app_url, verbose=False).predict(api_name="/images_gif")
     assert "Traceback" not in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "args, api",
+    [((["ddim"], 5, 1, -1, 1.0, 0), "/sample_digits"), ((5, None, ["left half"], 0, None), "/inpaint")],
+)
+def test_a_list_for_a_dropdown_is_refused_clearly(client, args, api):
+    """Gradio lets a list of valid choices through a single-choice dropdown; it was a TypeError (fuzzing)."""
+    with pytest.raises(AppError, match=r"unknown (sampler|mask) \['") as err:
+        client.predict(*args, api_name=api)
+    assert "Something went wrong" not in str(err.value)

@@ -15,7 +15,7 @@ def _plot(value) -> dict:
 
 
 def test_sample_2d_side_by_side(client):
-    anim, river, final, table, note, _ = client.predict("ring8", *C, "vp_linear", 0, "exact", ["ddim", "pf_heun"], 0, 500,
+    anim, river, final, table, note = client.predict("ring8", *C, "vp_linear", 0, "exact", ["ddim", "pf_heun"], 0, 500,
                                                      *OPTS, api_name="/sample")
     assert anim["visible"] and "srcdoc" in anim["value"] and not river["visible"]
     rows = table["data"]
@@ -84,9 +84,8 @@ def test_sample_gif_on_demand(client):
     """One GIF frame per animation frame, two panels side by side; the HTML download has the same frames."""
     from PIL import Image
 
-    *_, download = client.predict("moons", *C, "vp_linear", 0, "exact", ["ddim", "pf_euler"], 20, 300, *OPTS,
-                                  api_name="/sample")
-    n = _page_frames(download["value"])
+    client.predict("moons", *C, "vp_linear", 0, "exact", ["ddim", "pf_euler"], 20, 300, *OPTS, api_name="/sample")
+    n = _page_frames(client.predict(api_name="/sample_html"))
     gif = Image.open(client.predict(api_name="/sample_gif"))
     assert gif.format == "GIF" and gif.n_frames == n == 60 and gif.info.get("loop") == 0
     assert gif.size[0] > gif.size[1]                    # panels side by side
@@ -98,3 +97,10 @@ def test_sample_gif_needs_an_animation(app_url):
     with pytest.raises(AppError, match="No animation yet") as err:
         Client(app_url, verbose=False).predict(api_name="/sample_gif")
     assert "Traceback" not in str(err.value)
+
+
+def test_an_integer_beyond_the_float_range_is_out_of_range(client):
+    """float(10**400) raises OverflowError, which was a 'Something went wrong' (fuzzing); JSON carries such integers."""
+    with pytest.raises(AppError, match="DDIM η must be between 0 and 1") as err:
+        client.predict("ring8", *C, "vp_linear", 0, "exact", ["ddim"], 200, 10 ** 400, *OPTS[1:], api_name="/quality")
+    assert "Something went wrong" not in str(err.value)

@@ -82,6 +82,14 @@ def test_clear_errors(tmp_path, monkeypatch):
         load_hub_unet(str(tmp_path / "empty"))
 
 
+@pytest.mark.parametrize("name, message", [("x" * 300, "not a Hub model id"), ("/" + "x" * 300, "no such folder"),
+                                           ("x" * 20_000, "too long")])
+def test_names_the_file_system_refuses_get_a_clear_error(name, message):
+    """A name longer than the file system takes (an OSError from Path.exists) was a 'Something went wrong' (fuzzing)."""
+    with pytest.raises(HubModelError, match=message):
+        load_hub_unet(name, local_files_only=True)
+
+
 def test_diffusers_missing_gives_the_install_hint(monkeypatch):
     real_import = builtins.__import__
 

@@ -1,5 +1,5 @@
-"""The downloads under every animation: a standalone HTML file (written by the tab's main handler) and an animated
-GIF, made on demand by a small 'Make GIF' button from what the main handler kept in this session's gr.State."""
+"""The downloads under every animation: a standalone HTML file and an animated GIF, each made on demand by a small
+button from what the tab's main handler kept in this session's gr.State (so the animation itself stays fast)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -9,7 +9,7 @@ import gradio as gr
 import numpy as np
 
 from ..viz.animation import Panel
-from ..viz.export import export_path
+from ..viz.export import export_path, write_standalone
 from ..viz.gif import images_gif, panels_gif
 from ..viz.images import image_grid, pair_frame
 from .common import user_errors
@@ -24,6 +24,7 @@ class PanelsGif:
     frame_labels: list[str]
     title: str = ""
     time_label: str = ""
+    figure: dict | None = None       # the plotly animation shown on the page, for the HTML download
 
     def render(self) -> Path:
         return panels_gif(self.panels, self.frame_labels, export_path(self.name, ".gif"), title=self.title,
@@ -41,6 +42,7 @@ class ImagePairGif:
     ncol: int
     scale: int = 4
     caption: str = "left: x_t, right: the estimate x̂₀"
+    figure: dict | None = None
 
     def render(self) -> Path:
         frames = [pair_frame(image_grid(a, self.ncol, scale=self.scale), image_grid(b, self.ncol, scale=self.scale))
@@ -51,41 +53,57 @@ class ImagePairGif:
 
 @dataclass
 class Downloads:
-    """The row under an animation: the HTML file, the GIF file, the 'Make GIF' button and the state behind it."""
+    """The row under an animation: 'HTML' and 'GIF' buttons, the files they make, and the state behind them."""
 
     spec: gr.State
     html: gr.File
     gif: gr.File
-    button: gr.Button
+    buttons: tuple[gr.Button, gr.Button]
 
     def after(self, *events) -> None:
-        """After each successful main event: hide the old GIF; show the button only if there is an animation."""
+        """After each successful main event: hide the old files; show the buttons only if there is an animation."""
         for event in events:
-            event.success(_gif_widgets, self.spec, [self.gif, self.button], api_visibility="private",
+            event.success(_reset, self.spec, [self.html, self.gif, *self.buttons], api_visibility="private",
                           show_progress="hidden")
 
 
-def _gif_widgets(spec):
-    return gr.File(value=None, visible=False), gr.Button(visible=spec is not None)
+def _reset(spec):
+    shown = spec is not None
+    return gr.File(value=None, visible=False), gr.File(value=None, visible=False), gr.Button(visible=shown), \
+        gr.Button(visible=shown)
 
 
-def build_downloads(api_name: str, missing: str, *, visible: bool = False) -> Downloads:
-    """The small download row (HTML file, GIF file once made, 'Make GIF' button); the button's event is API
-    `api_name`; `missing` is the error without an animation; `visible`: show the button before the first run."""
+def build_downloads(api_prefix: str, missing: str, *, visible: bool = False) -> Downloads:
+    """The small download row: buttons that are APIs f"{api_prefix}_html" and f"{api_prefix}_gif", and their files;
+    `missing` is the error without an animation; `visible`: show the buttons before the first run."""
     spec = gr.State(None)          # this user's last animation (PanelsGif / ImagePairGif), never shared
-    with gr.Row():
-        html = gr.File(label="Download: standalone HTML (plays offline)", visible=False, interactive=False,
-                       height=60, scale=4)
-        gif = gr.File(label="Download: animated GIF", visible=False, interactive=False, height=60, scale=4)
-        button = gr.Button("Make GIF", size="sm", visible=visible, scale=1, min_width=100)
+    with gr.Row(equal_height=True):
+        html_btn = gr.Button("⬇ HTML (plays offline)", size="sm", visible=visible, scale=1, min_width=120)
+        gif_btn = gr.Button("⬇ GIF", size="sm", visible=visible, scale=1, min_width=80)
+        html = gr.File(label="Standalone HTML", visible=False, interactive=False, height=60, scale=3)
+        gif = gr.File(label="Animated GIF", visible=False, interactive=False, height=60, scale=3)
+
+    def need(spec_value):
+        if spec_value is None:
+            raise gr.Error(missing)
+        return spec_value
+
+    @user_errors
+    def make_html(spec_value):
+        """The animation kept in this session's state as a standalone HTML page (plotly.js inlined, plays offline)."""
+        spec_value = need(spec_value)
+        if spec_value.figure is None:
+            raise gr.Error(missing)
+        return str(write_standalone(spec_value.figure, spec_value.name))
 
     @user_errors
     def make_gif(spec_value):
         """The animation kept in this session's state as an animated GIF file (made on demand: a few seconds)."""
-        if spec_value is None:
-            raise gr.Error(missing)
-        return str(spec_value.render())
+        return str(need(spec_value).render())
 
-    button.click(make_gif, spec, gif, api_name=api_name, concurrency_id="gif", concurrency_limit=1).success(
+    html_btn.click(make_html, spec, html, api_name=f"{api_prefix}_html", concurrency_id="export",
+                   concurrency_limit=2).success(lambda: gr.File(visible=True), None, html, api_visibility="private",
+                                                show_progress="hidden")
+    gif_btn.click(make_gif, spec, gif, api_name=f"{api_prefix}_gif", concurrency_id="gif", concurrency_limit=1).success(
         lambda: gr.File(visible=True), None, gif, api_visibility="private", show_progress="hidden")
-    return Downloads(spec, html, gif, button)
+    return Downloads(spec, html, gif, (html_btn, gif_btn))

@@ -9,7 +9,6 @@ from ..images import example_image, load_image, noise_row, pixel_histogram, to_d
 from ..forward import forward_paths, log_density_frames, log_density_grid, quantize_log_density, view_half_width
 from ..sde import SDE, VPCosine, VPLinear, SubVP
 from ..viz.animation import Panel, figure_page, iframe, panel_animation
-from ..viz.export import write_standalone
 from ..viz.forward import river_figure, schedule_figure
 from ..viz.images import histogram_figure, image_row_figure
 from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, seed_generator, user_errors
@@ -84,9 +83,8 @@ def forward_view(dataset, means, stds, weights, process, seed, user_data, n_part
         fig = panel_animation([panel], labels, title=title, time_label="t = ")
         name = f"forward-{ds.name}-{sde.name}"
         return (gr.HTML(iframe(figure_page(fig, plotly_src()), height=640), visible=True), gr.Plot(visible=False),
-                gr.File(str(write_standalone(fig, name)), visible=True),
-                PanelsGif(name, [panel], labels, title=title, time_label="t = "))
-    return gr.HTML(visible=False), gr.Plot(river_plot(ds, sde, g), visible=True), gr.File(visible=False), None
+                PanelsGif(name, [panel], labels, title=title, time_label="t = ", figure=fig))
+    return gr.HTML(visible=False), gr.Plot(river_plot(ds, sde, g), visible=True), None
 
 
 @user_errors
@@ -120,9 +118,8 @@ def build_forward_tab(setup: Setup, links: Links) -> list:
         run = gr.Button("Run the forward process", variant="primary")
     anim = gr.HTML(label="Forward process animation", elem_id="forward-anim")
     river = gr.Plot(label="Density river", visible=False)
-    downloads = build_downloads("forward_gif", "No animation yet: run the forward process on a 2D dataset first.",
+    downloads = build_downloads("forward", "No animation yet: run the forward process on a 2D dataset first.",
                                 visible=True)
-    download = downloads.html
     schedule = gr.Plot(label="Schedule")
     with gr.Accordion("Images: the same process on pixels", open=False):
         gr.Markdown("Each pixel is one coordinate of $x_0$: the same $x_t = \\alpha(t)\\,x_0 + \\sigma(t)\\,\\varepsilon$ "
@@ -140,7 +137,7 @@ def build_forward_tab(setup: Setup, links: Links) -> list:
         noise_btn.click(images_view, [image, setup.process, setup.seed, n_times], [row, hist],
                         api_name="forward_images")
     inputs = setup.inputs + [n_particles, n_frames]
-    outputs = [anim, river, download, downloads.spec]
+    outputs = [anim, river, downloads.spec]
     downloads.after(run.click(forward_view, inputs, outputs, api_name="forward"),
                     gr.on([setup.dataset.change, setup.process.change], forward_view, inputs, outputs,
                           api_visibility="private"))

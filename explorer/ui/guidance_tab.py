@@ -15,7 +15,6 @@ from ..guidance import (GAMMA_MAX, cfg_term, class_distance, classifier_guided_s
 from ..samplers import sample
 from ..training import TrainingDiverged
 from ..viz.animation import Panel, figure_page, iframe, panel_animation
-from ..viz.export import write_standalone
 from ..viz.guidance import fidelity_chart
 from ..viz.learned import fields_side_by_side
 from ..viz.sampling import final_samples_figure
@@ -103,13 +102,13 @@ def guidance_view(dataset, means, stds, weights, process, seed, user_data, netwo
         rows.append([label, round(fd.accuracy, 3), round(fd.diversity, 3), float(f"{class_distance(res.x, y, ref):.4g}")])
     labels, title = [f"{j / 39:.0%}" for j in range(40)], f"Asking for {ds.class_names[y]} from the same starting noise"
     fig = panel_animation(panels, labels, time_label="progress: ", marker_size=3.5, height=470, title=title)
-    gif = PanelsGif(f"guidance-{ds.name}-class{y}-gamma{gamma:g}", panels, labels, title=title, time_label="progress: ")
+    gif = PanelsGif(f"guidance-{ds.name}-class{y}-gamma{gamma:g}", panels, labels, title=title, time_label="progress: ",
+                    figure=fig)
     note = (f"Classifier guidance uses {clf_kind}; classifier-free guidance uses the "
             f"{'pretrained' if network == 'pretrained' else 'your'} class-conditional network with its "
             f"'no label' token. γ = 0 unconditional, 1 conditional, > 1 guided.")
     final = final_samples_figure(finals, ref[0][:2000].numpy(), title="Final samples (blue) over the data (grey)")
-    return (gr.HTML(iframe(figure_page(fig, plotly_src()), height=520)), final, rows, note,
-            gr.File(str(write_standalone(fig, gif.name)), visible=True), gif)
+    return gr.HTML(iframe(figure_page(fig, plotly_src()), height=520)), final, rows, note, gif
 
 
 @user_errors
@@ -210,7 +209,7 @@ def build_guidance_tab(setup: Setup, trained: gr.State, links: Links) -> list:
         train_clf = gr.Button("Train a classifier")
     note = gr.Markdown()
     anim = gr.HTML(elem_id="guidance-anim")
-    downloads = build_downloads("guidance_gif", "No animation yet: press 'Sample with guidance' first.")
+    downloads = build_downloads("guidance", "No animation yet: press 'Sample with guidance' first.")
     final = gr.Plot(label="Final samples")
     table = gr.Dataframe(headers=["method", "accuracy", "spread / class spread", "energy distance to class"],
                          label="Figures", interactive=False)
@@ -221,7 +220,7 @@ def build_guidance_tab(setup: Setup, trained: gr.State, links: Links) -> list:
                          setup.user_data], y, api_visibility="private", show_progress="hidden")
     base = setup.inputs + [network, y]
     downloads.after(run.click(guidance_view, base + [gamma, sampler, n_particles, trained, clf],
-                              [anim, final, table, note, downloads.html, downloads.spec], api_name="guidance"))
+                              [anim, final, table, note, downloads.spec], api_name="guidance"))
     sweep.click(sweep_view, base + [sampler, n_particles, trained, clf], chart, api_name="guidance_sweep")
     field.click(field_view, base + [gamma, t, trained, clf], field_plot, api_name="guidance_field")
     train_clf.click(train_classifier_view, setup.inputs, [clf, note], api_name="train_classifier",

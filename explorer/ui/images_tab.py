@@ -13,7 +13,6 @@ from ..samplers import sample
 from ..sdedit import sdedit
 from ..unet import GAMMA_MAX, X0Tap, shipped_digits_model
 from ..viz.animation import figure_page, iframe
-from ..viz.export import write_standalone
 from ..viz.images import image_grid, image_pair_animation
 from ..gpu import gpu_call, model_on_default_device
 from .common import choice, number, plotly_src, read_markdown, user_errors
@@ -68,7 +67,7 @@ def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=
     x_init = model.prior_sample(n, generator=g)
     blank = np.zeros_like(x_init.numpy()) - 1
     yield (image_grid(x_init.numpy(), ncol, scale=scale), image_grid(blank, ncol, scale=scale), gr.skip(), "starting…",
-           gr.skip(), gr.skip())   # on screen at once
+           gr.skip())   # on screen at once
     keep = set(np.round(np.linspace(0, steps, ANIM_FRAMES)).astype(int).tolist())
     frames: list = []
 
@@ -86,7 +85,7 @@ def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=
             i, t, x, x0 = value
             progress(i / steps, desc=f"step {i}/{steps}")
             yield (image_grid(x, ncol, scale=scale), image_grid(blank if x0 is None else x0, ncol, scale=scale), gr.skip(),
-                   f"step {i}/{steps}, t = {t:.3f}", gr.skip(), gr.skip())
+                   f"step {i}/{steps}, t = {t:.3f}", gr.skip())
         else:
             res, x_final = value, value.x.cpu().numpy()
             left = [image_grid(f[1], ncol, scale=scale) for f in frames] + [image_grid(x_final, ncol, scale=scale)]
@@ -96,10 +95,9 @@ def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=
                                        title="Replay: the noisy x_t and the estimate x̂₀ at every step")
             what = "unconditional" if y is None else f"digit {y}, γ = {gamma:g}"
             gif = ImagePairGif(f"digits-{name}-{'any' if y is None else y}", [f[1] for f in frames] + [x_final],
-                               [f[2] for f in frames] + [x_final], labels, ncol=ncol, scale=scale)
+                               [f[2] for f in frames] + [x_final], labels, ncol=ncol, scale=scale, figure=fig)
             yield (image_grid(x_final, ncol, scale=scale), right[-1], gr.HTML(iframe(figure_page(fig, plotly_src()), 420)),
-                   f"Done: {n} samples ({what}), {res.nfe} network evaluations.",
-                   gr.File(str(write_standalone(fig, gif.name)), visible=True), gif)
+                   f"Done: {n} samples ({what}), {res.nfe} network evaluations.", gif)
 
 
 @user_errors
@@ -215,9 +213,9 @@ def build_images_tab(links: Links) -> list:
         xt = gr.Image(label="x_t (noisy)", height=300, interactive=False)
         x0 = gr.Image(label="x̂₀ (the model's current estimate)", height=300, interactive=False)
     replay = gr.HTML()
-    downloads = build_downloads("images_gif", "No animation yet: press 'Sample digits' and let it finish first.")
+    downloads = build_downloads("images", "No animation yet: press 'Sample digits' and let it finish first.")
     downloads.after(go.click(sample_digits_view, [sampler, steps, n_images, digit, gamma, seed],
-                             [xt, x0, replay, status, downloads.html, downloads.spec], api_name="sample_digits",
+                             [xt, x0, replay, status, downloads.spec], api_name="sample_digits",
                              show_progress="minimal"))
     with gr.Accordion("Every digit at one guidance scale (same noise for every γ)", open=False):
         with gr.Row():

@@ -1,6 +1,8 @@
 """Tab "Sampling": samplers from the same starting noise, side by side, with NFE, time and distance to the data."""
 from __future__ import annotations
 
+import dataclasses
+
 import gradio as gr
 import numpy as np
 import torch
@@ -10,7 +12,6 @@ from ..forward import log_density_grid, view_half_width
 from ..metrics import energy_distance
 from ..samplers import MAX_STEPS, SAMPLERS
 from ..viz.animation import Panel, figure_page, iframe, panel_animation
-from ..viz.export import write_standalone
 from ..viz.sampling import final_samples_figure, paths_over_river, quality_figure
 from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, user_errors
 from .exports import PanelsGif, build_downloads
@@ -80,7 +81,7 @@ def sampling_view(dataset, means, stds, weights, process, seed, user_data, sourc
     floor = energy_distance(target, second)
     table = [[SAMPLERS[r.name].label, r.n_steps, r.result.nfe, round(r.seconds, 3),
               float(f"{energy_distance(r.result.x.float(), target):.4g}"), float(f"{floor:.4g}")] for r in runs]
-    download, gif = gr.File(visible=False), None
+    gif = None
     if ds.dim == 1:
         anim = gr.HTML(visible=False)
         river = gr.Plot(_river_with_paths(ds, sde, runs), visible=True)
@@ -90,14 +91,14 @@ def sampling_view(dataset, means, stds, weights, process, seed, user_data, sourc
         fig = panel_animation(gif.panels, gif.frame_labels, time_label=gif.time_label, marker_size=3.5, height=520,
                               title=gif.title)
         anim = gr.HTML(iframe(figure_page(fig, plotly_src()), height=560), visible=True)
-        download = gr.File(str(write_standalone(fig, gif.name)), visible=True)
+        gif = dataclasses.replace(gif, figure=fig)
         river = gr.Plot(visible=False)
         final = gr.Plot(final_samples_figure([(SAMPLERS[r.name].label, r.result.x.float().numpy()) for r in runs],
                                              target.numpy(), title="Final samples (colour) over fresh data (grey)"),
                         visible=True)
     note = (f"Score: **{kind}**. All samplers started from the same {n} draws of the prior "
             f"N(0, {sde.prior_std():.3g}² I). Noise floor = energy distance between two fresh data sets of {n}.")
-    return anim, river, final, table, note, download, gif
+    return anim, river, final, table, note, gif
 
 
 def _animation(ds, runs, *, name: str) -> PanelsGif:
@@ -175,15 +176,14 @@ def build_sampling_tab(setup: Setup, trained: gr.State, links: Links) -> list:
         quality = gr.Button("Quality vs steps")
     note = gr.Markdown()
     anim = gr.HTML(elem_id="sampling-anim")
-    downloads = build_downloads("sample_gif", "No animation yet: press 'Sample' on a 2D dataset first.")
-    download = downloads.html
+    downloads = build_downloads("sample", "No animation yet: press 'Sample' on a 2D dataset first.")
     river = gr.Plot(label="Paths over the density river", visible=False)
     final = gr.Plot(label="Final samples")
     table = gr.Dataframe(headers=["sampler", "steps", "NFE", "time (s)", "energy distance", "noise floor"],
                          label="Figures", interactive=False)
     quality_plot = gr.Plot(label="Quality vs NFE")
     inputs = setup.inputs + [source, samplers, n_steps, n_particles, eta, langevin_step, langevin_t, snr, trained]
-    downloads.after(run.click(sampling_view, inputs, [anim, river, final, table, note, download, downloads.spec],
+    downloads.after(run.click(sampling_view, inputs, [anim, river, final, table, note, downloads.spec],
                               api_name="sample"))
     q_inputs = setup.inputs + [source, samplers, n_particles, eta, langevin_step, langevin_t, snr, trained]
     quality.click(quality_view, q_inputs, quality_plot, api_name="quality")
