@@ -23,6 +23,9 @@ CSS = """
 .gradio-container {max-width: 1400px !important}
 footer {display: none !important}
 html.dx-present .gradio-container {zoom: 1.3}
+@media (max-width: 700px) {                /* a phone: every row stacks, nothing is squeezed into a sliver */
+  .row > *, .form > * {min-width: 100% !important}
+}
 """
 PRESENT_JS = "(on) => { document.documentElement.classList.toggle('dx-present', on); }"
 

@@ -8,7 +8,7 @@ from playwright.sync_api import sync_playwright
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic", "--enable-unsafe-swiftshader"]
-TABS = ["Forward process", "Score field", "Sampling", "Likelihood", "Learned score", "Images", "Guidance", "VAE", "Lessons"]
+TABS = ["forward", "score", "learned", "sampling", "likelihood", "guidance", "vae", "images", "lessons"]   # tab ids
 
 
 def main(url: str, out: str, width: int = 1280, height: int = 800) -> None:
@@ -16,16 +16,12 @@ def main(url: str, out: str, width: int = 1280, height: int = 800) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": width, "height": height})
-        page.goto(url, wait_until="load")
-        page.wait_for_timeout(4000)
-        for name in TABS:
-            tab = page.get_by_role("tab", name=name)
-            if tab.count() == 0:
-                continue
-            tab.first.click()
-            page.wait_for_timeout(3500)
-            page.screenshot(path=str(out_dir / f"{name.replace(' ', '_').lower()}_{width}.png"), full_page=True)
+        for tab in TABS:             # each tab opened by a link (?tab=...), so a phone's folded tab bar is no obstacle
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(f"{url.rstrip('/')}/?tab={tab}", wait_until="load")
+            page.wait_for_timeout(5000)
+            page.screenshot(path=str(out_dir / f"{tab}_{width}.png"), full_page=True)
+            page.close()
         browser.close()
 
 
