@@ -24,6 +24,10 @@ from .sde import SDE
 Tensor = torch.Tensor
 
 
+class LikelihoodODEError(ValueError):
+    """The PF-ODE could not be integrated to the asked tolerance (too sharp a density, too tight a tolerance)."""
+
+
 @dataclass(frozen=True)
 class LikelihoodResult:
     """log_prob [N] = prior_log_prob [N] + delta [N] (nats); x_T [N, ...] the ODE's end points; nfe velocity evaluations."""
@@ -79,7 +83,8 @@ def log_likelihood(score_fn: ScoreFn, sde: SDE, x: Tensor, *, rtol: float = 1e-5
         nonlocal nfe
         nfe += 1
         if nfe > max_nfe:
-            raise RuntimeError(f"likelihood ODE needed more than max_nfe = {max_nfe} evaluations: loosen rtol/atol")
+            raise LikelihoodODEError(f"the probability-flow ODE needed more than {max_nfe} evaluations at rtol = "
+                                     f"{rtol:.0e} (the density is too sharp for this tolerance): loosen the tolerance")
         xt = torch.from_numpy(y[:numel]).view(shape).to(device=device, dtype=dtype)
         tt = torch.full((n,), t, dtype=dtype, device=device)
         v, div = velocity_and_divergence(score_fn, sde, xt, tt)
@@ -91,7 +96,8 @@ def log_likelihood(score_fn: ScoreFn, sde: SDE, x: Tensor, *, rtol: float = 1e-5
     y0 = np.concatenate([x.detach().to(device="cpu", dtype=torch.float64).numpy().reshape(-1), np.zeros(n)])
     sol = solve_ivp(fun, (t0, sde.T), y0, method="RK45", rtol=rtol, atol=atol)
     if sol.status != 0 or not np.isfinite(sol.y[:, -1]).all():
-        raise RuntimeError(f"likelihood ODE failed: {sol.message}")
+        raise LikelihoodODEError(f"the probability-flow ODE could not be integrated ({sol.message.rstrip('.')}): "
+                                 "loosen the tolerance")
     y_T = torch.from_numpy(sol.y[:, -1].copy())
     x_T = y_T[:numel].view(shape)
     delta = y_T[numel:]

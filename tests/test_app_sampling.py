@@ -100,7 +100,31 @@ def test_sample_gif_needs_an_animation(app_url):
 
 
 def test_an_integer_beyond_the_float_range_is_out_of_range(client):
-    """float(10**400) raises OverflowError, which was a 'Something went wrong' (fuzzing); JSON carries such integers."""
-    with pytest.raises(AppError, match="DDIM η must be between 0 and 1") as err:
-        client.predict("ring8", *C, "vp_linear", 0, "exact", ["ddim"], 200, 10 ** 400, *OPTS[1:], api_name="/quality")
+    """float(10**400) raises OverflowError, which was a 'Something went wrong' (fuzzing): JSON carries such integers
+    and a gr.Number has no range of its own."""
+    with pytest.raises(AppError, match="Langevin step size must be between") as err:
+        client.predict("ring8", *C, "vp_linear", 0, "exact", ["ddim"], 200, 0.0, 10 ** 400, 0.01, 0.16, api_name="/quality")
     assert "Something went wrong" not in str(err.value)
+
+
+def test_likelihood_of_too_sharp_a_mixture_stops_with_a_message(client):
+    """Spikes of std 0.001 at ±1000 made the PF-ODE run for minutes (a hang, found by fuzzing); now it stops."""
+    import time
+
+    start = time.monotonic()
+    with pytest.raises(AppError, match="loosen the tolerance") as err:
+        client.predict("custom_1d", "1000, -1000", "0.001, 0.001", "1, 1", "ve", 0, "exact", 5, 10, -7,
+                       api_name="/likelihood")
+    assert "Something went wrong" not in str(err.value) and time.monotonic() - start < 30
+
+
+def test_adaptive_rk45_is_capped_in_the_app(monkeypatch):
+    """A network trained on sharp spikes made PF-ODE RK45 run to its 20,000-evaluation default, about a minute per run
+    and six runs in 'Quality vs steps' (found by fuzzing); the app caps it and says so."""
+    import gradio as gr
+
+    import explorer.ui.sampling_tab as tab
+
+    monkeypatch.setattr(tab, "RK45_MAX_NFE", 5)
+    with pytest.raises(gr.Error, match="after 5 evaluations"):
+        tab.sampling_view("ring8", *C, "vp_linear", 0, None, "exact", ["pf_rk45"], 0, 100, *OPTS)

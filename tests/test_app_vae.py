@@ -23,3 +23,18 @@ def test_vae_trains_with_rising_elbo_and_compares(app_url):
 def test_bad_vae_input(client):
     with pytest.raises(AppError, match="less than minimum value 100"):
         client.predict("ring8", *C, "vp_linear", 0, 10, api_name="/train_vae")
+
+
+def test_the_likelihood_in_the_comparison_is_capped(monkeypatch):
+    """A network trained on sharp spikes made the comparison's PF-ODE run up to 100,000 evaluations (found by
+    fuzzing); the app caps it, and a capped run is a clear message."""
+    import gradio as gr
+
+    import explorer.ui.vae_tab as tab
+    from explorer.distributions import get_dataset
+    from explorer.vae import train_vae
+
+    vae = train_vae(get_dataset("ring8"), steps=100, seed=0)
+    monkeypatch.setattr(tab, "LIKELIHOOD_MAX_NFE", 5)
+    with pytest.raises(gr.Error, match="more than 5 evaluations"):
+        tab.compare_vae_view("ring8", *C, "vp_linear", 0, None, "pretrained", vae)

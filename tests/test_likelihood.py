@@ -80,3 +80,16 @@ def test_bad_inputs():
         log_likelihood(score, sde, torch.zeros(3, 1), rtol=float("nan"))
     with pytest.raises(ValueError, match="t_start"):
         log_likelihood(score, sde, torch.zeros(3, 1), t_start=2.0)
+
+
+def test_too_sharp_a_density_is_a_clear_error_not_a_long_wait():
+    """Two spikes (std 0.001) 2,000 apart: RK45 needs ever smaller steps; past max_nfe it stops with a message that
+    says what to do (a ValueError, which the app shows as it is; found by fuzzing the likelihood endpoint)."""
+    from explorer.distributions import custom_1d
+    from explorer.likelihood import LikelihoodODEError
+
+    ds, sde = custom_1d([1000.0, -1000.0], [0.001, 0.001], [1.0, 1.0]), get_sde("vp_linear")
+    x = torch.linspace(-3, 3, 8, dtype=torch.float64)[:, None]
+    with pytest.raises(LikelihoodODEError, match="more than 500 evaluations.*loosen the tolerance") as err:
+        log_likelihood(exact_score(ds, sde), sde, x, rtol=1e-2, atol=1e-2, max_nfe=500)
+    assert isinstance(err.value, ValueError)

@@ -24,6 +24,8 @@ MAX_PARTICLES = 5000
 ANIMATED_POINTS = 4000      # particles animated over all panels together (payload); the final plot shows all
 N_FRAMES, N_TRAILS, N_PATHS_1D = 60, 6, 20
 QUALITY_STEPS = (5, 10, 20, 50, 100, 200)
+RK45_MAX_NFE = 4000     # the shipped networks need ~500 evaluations; a stiffer ODE (a network trained on sharp spikes)
+                        # stops with a message instead of running for minutes
 
 
 def _options(eta, langevin_step, langevin_t, snr) -> dict[str, dict]:
@@ -33,6 +35,7 @@ def _options(eta, langevin_step, langevin_t, snr) -> dict[str, dict]:
         "langevin": {"step_size": number(langevin_step, "Langevin step size", 1e-6, 1.0),
                      "t_fixed": number(langevin_t, "Langevin noise level t", 0.001, 1.0)},
         "pc": {"snr": number(snr, "Corrector SNR", 0.0, 1.0)},
+        "pf_rk45": {"max_nfe": RK45_MAX_NFE},
     }
 
 

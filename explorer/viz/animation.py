@@ -29,8 +29,11 @@ BLUES = [[i / (len(pc.sequential.Blues) - 1), c] for i, c in enumerate(pc.sequen
 
 
 def quantized(a: np.ndarray) -> dict:
-    """float array -> {"dxq": "i2", "scale", "bdata"}: int16 round(a / scale), scale = max|a| / 32767."""
+    """float array -> {"dxq": "i2", "scale", "bdata"}: int16 round(a / scale), scale = max|a| / 32767.
+    Refuses NaN and infinity (int16 has neither: they would be drawn as 0 without a sign)."""
     a = np.asarray(a, dtype=np.float64)
+    if not np.isfinite(a).all():
+        raise ValueError("the positions to draw contain NaN or infinite values; cannot draw them")
     amax = float(np.abs(a).max()) if a.size else 0.0
     scale = amax / 32767 if amax > 0 else 1.0
     q = np.round(a / scale).astype("<i2")
