@@ -52,6 +52,8 @@ def test_forward_animation_plays(browser, app_url):
                             timeout=30_000)
     before = frame.evaluate(READ_STATE)
     assert before["frames"] == 60, "the default animation has 60 frames"
+    buttons = frame.evaluate("() => [...document.querySelectorAll('.modebar-btn')].map(b => b.dataset.title)")
+    assert "Download plot as a PNG" in buttons and not any("Share" in t for t in buttons), buttons   # PNG, no upload
     frame.get_by_text("▶ Play").click()
     page.wait_for_timeout(1500)
     during = frame.evaluate(READ_STATE)

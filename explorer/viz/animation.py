@@ -245,7 +245,9 @@ def figure_page(fig: dict | go.Figure, plotly_src: str | None = None, *, autopla
         script = f'<script src="{html.escape(plotly_src)}"></script>'
     spec = fig.to_plotly_json() if isinstance(fig, go.Figure) else fig
     payload = json.dumps(spec, separators=(",", ":"), default=_json_default).replace("</", "<\\/")
-    config = json.dumps({"displaylogo": False, "responsive": True})
+    config = json.dumps({"displaylogo": False, "responsive": True, "showSendToCloud": False,   # no upload button
+                         "modeBarButtonsToRemove": ["sendDataToCloud"],
+                         "toImageButtonOptions": {"filename": "diffusion-explorer", "scale": 2}})   # PNG, sharp
     return _PAGE.format(title=html.escape(title), script=script, payload=payload, config=config,
                         autoplay="true" if autoplay else "false")
 
