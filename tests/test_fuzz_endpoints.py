@@ -163,7 +163,7 @@ def _in_range(param):
 
 def _valid(param, files: dict):
     """Values the widget itself could send."""
-    comp, typ, default, name = param["component"], param["type"], param.get("parameter_default"), param["parameter_name"]
+    comp, typ, default = param["component"], param["type"], param.get("parameter_default")
     choices = typ.get("enum")
     if comp == "Checkboxgroup":
         items = typ.get("items", {}).get("enum") or ["a"]

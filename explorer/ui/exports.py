@@ -2,16 +2,16 @@
 button from what the tab's main handler kept in this session's gr.State (so the animation itself stays fast)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import gradio as gr
 import numpy as np
 
-from ..viz.animation import Panel
+from ..viz.animation import Panel, panel_animation
 from ..viz.export import export_path, write_standalone
 from ..viz.gif import images_gif, panels_gif
-from ..viz.images import image_grid, pair_frame
+from ..viz.images import image_grid, image_pair_animation, pair_frame
 from .common import user_errors
 
 
@@ -24,7 +24,12 @@ class PanelsGif:
     frame_labels: list[str]
     title: str = ""
     time_label: str = ""
-    figure: dict | None = None       # the plotly animation shown on the page, for the HTML download
+    figure_options: dict = field(default_factory=dict)     # panel_animation's marker_size, height
+
+    def figure(self) -> dict:
+        """The plotly animation the page shows (rebuilt on demand: a session keeps only the panels)."""
+        return panel_animation(self.panels, self.frame_labels, title=self.title, time_label=self.time_label,
+                               **self.figure_options)
 
     def render(self) -> Path:
         return panels_gif(self.panels, self.frame_labels, export_path(self.name, ".gif"), title=self.title,
@@ -42,7 +47,14 @@ class ImagePairGif:
     ncol: int
     scale: int = 4
     caption: str = "left: x_t, right: the estimate x̂₀"
-    figure: dict | None = None
+    titles: tuple[str, str] = ("x_t", "the model's estimate x̂₀")
+    title: str = "Replay: the noisy x_t and the estimate x̂₀ at every step"
+
+    def figure(self) -> dict:
+        """The plotly replay the page shows, rebuilt from the kept 8×8 arrays."""
+        left = [image_grid(a, self.ncol, scale=self.scale) for a in self.left]
+        right = [image_grid(b, self.ncol, scale=self.scale) for b in self.right]
+        return image_pair_animation(left, right, self.frame_labels, titles=self.titles, title=self.title)
 
     def render(self) -> Path:
         frames = [pair_frame(image_grid(a, self.ncol, scale=self.scale), image_grid(b, self.ncol, scale=self.scale))
@@ -92,9 +104,7 @@ def build_downloads(api_prefix: str, missing: str, *, visible: bool = False) -> 
     def make_html(spec_value):
         """The animation kept in this session's state as a standalone HTML page (plotly.js inlined, plays offline)."""
         spec_value = need(spec_value)
-        if spec_value.figure is None:
-            raise gr.Error(missing)
-        return str(write_standalone(spec_value.figure, spec_value.name))
+        return str(write_standalone(spec_value.figure(), spec_value.name))
 
     @user_errors
     def make_gif(spec_value):

@@ -80,10 +80,9 @@ def forward_view(dataset, means, stds, weights, process, seed, user_data, n_part
     f = number(n_frames, "Frames", 2, MAX_FRAMES, integer=True)
     if ds.dim == 2:
         panel, labels, title = forward_cloud_panel(ds, sde, n, f, g)
-        fig = panel_animation([panel], labels, title=title, time_label="t = ")
-        name = f"forward-{ds.name}-{sde.name}"
-        return (gr.HTML(iframe(figure_page(fig, plotly_src()), height=640), visible=True), gr.Plot(visible=False),
-                PanelsGif(name, [panel], labels, title=title, time_label="t = ", figure=fig))
+        gif = PanelsGif(f"forward-{ds.name}-{sde.name}", [panel], labels, title=title, time_label="t = ")
+        return (gr.HTML(iframe(figure_page(gif.figure(), plotly_src()), height=640), visible=True),
+                gr.Plot(visible=False), gif)
     return gr.HTML(visible=False), gr.Plot(river_plot(ds, sde, g), visible=True), None
 
 

@@ -14,7 +14,7 @@ from ..guidance import (GAMMA_MAX, cfg_term, class_distance, classifier_guided_s
                         exact_conditional_score, fidelity_diversity, guidance_term, network_cfg_score)
 from ..samplers import sample
 from ..training import TrainingDiverged
-from ..viz.animation import Panel, figure_page, iframe, panel_animation
+from ..viz.animation import Panel, figure_page, iframe
 from ..viz.guidance import fidelity_chart
 from ..viz.learned import fields_side_by_side
 from ..viz.sampling import final_samples_figure
@@ -101,14 +101,13 @@ def guidance_view(dataset, means, stds, weights, process, seed, user_data, netwo
         fd = fidelity_diversity(res.x.float(), y, ds, ref)
         rows.append([label, round(fd.accuracy, 3), round(fd.diversity, 3), float(f"{class_distance(res.x, y, ref):.4g}")])
     labels, title = [f"{j / 39:.0%}" for j in range(40)], f"Asking for {ds.class_names[y]} from the same starting noise"
-    fig = panel_animation(panels, labels, time_label="progress: ", marker_size=3.5, height=470, title=title)
     gif = PanelsGif(f"guidance-{ds.name}-class{y}-gamma{gamma:g}", panels, labels, title=title, time_label="progress: ",
-                    figure=fig)
+                    figure_options={"marker_size": 3.5, "height": 470})
     note = (f"Classifier guidance uses {clf_kind}; classifier-free guidance uses the "
             f"{'pretrained' if network == 'pretrained' else 'your'} class-conditional network with its "
             f"'no label' token. γ = 0 unconditional, 1 conditional, > 1 guided.")
     final = final_samples_figure(finals, ref[0][:2000].numpy(), title="Final samples (blue) over the data (grey)")
-    return gr.HTML(iframe(figure_page(fig, plotly_src()), height=520)), final, rows, note, gif
+    return gr.HTML(iframe(figure_page(gif.figure(), plotly_src()), height=520)), final, rows, note, gif
 
 
 @user_errors

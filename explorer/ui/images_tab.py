@@ -13,7 +13,7 @@ from ..samplers import sample
 from ..sdedit import sdedit
 from ..unet import GAMMA_MAX, X0Tap, shipped_digits_model
 from ..viz.animation import figure_page, iframe
-from ..viz.images import image_grid, image_pair_animation
+from ..viz.images import image_grid
 from ..gpu import gpu_call, model_on_default_device
 from .common import choice, number, plotly_src, read_markdown, user_errors
 from .exports import ImagePairGif, build_downloads
@@ -88,15 +88,12 @@ def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=
                    f"step {i}/{steps}, t = {t:.3f}", gr.skip())
         else:
             res, x_final = value, value.x.cpu().numpy()
-            left = [image_grid(f[1], ncol, scale=scale) for f in frames] + [image_grid(x_final, ncol, scale=scale)]
-            right = [image_grid(f[2], ncol, scale=scale) for f in frames] + [image_grid(x_final, ncol, scale=scale)]
             labels = [f"{f[0]:.2f}" for f in frames] + ["0"]
-            fig = image_pair_animation(left, right, labels, titles=("x_t", "the model's estimate x̂₀"),
-                                       title="Replay: the noisy x_t and the estimate x̂₀ at every step")
             what = "unconditional" if y is None else f"digit {y}, γ = {gamma:g}"
             gif = ImagePairGif(f"digits-{name}-{'any' if y is None else y}", [f[1] for f in frames] + [x_final],
-                               [f[2] for f in frames] + [x_final], labels, ncol=ncol, scale=scale, figure=fig)
-            yield (image_grid(x_final, ncol, scale=scale), right[-1], gr.HTML(iframe(figure_page(fig, plotly_src()), 420)),
+                               [f[2] for f in frames] + [x_final], labels, ncol=ncol, scale=scale)
+            final = image_grid(x_final, ncol, scale=scale)
+            yield (final, final, gr.HTML(iframe(figure_page(gif.figure(), plotly_src()), 420)),
                    f"Done: {n} samples ({what}), {res.nfe} network evaluations.", gif)
 
 

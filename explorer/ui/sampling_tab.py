@@ -1,7 +1,6 @@
 """Tab "Sampling": samplers from the same starting noise, side by side, with NFE, time and distance to the data."""
 from __future__ import annotations
 
-import dataclasses
 
 import gradio as gr
 import numpy as np
@@ -11,7 +10,7 @@ from ..compare import quality_vs_steps, reference_samples, run_samplers
 from ..forward import log_density_grid, view_half_width
 from ..metrics import energy_distance
 from ..samplers import MAX_STEPS, SAMPLERS
-from ..viz.animation import Panel, figure_page, iframe, panel_animation
+from ..viz.animation import Panel, figure_page, iframe
 from ..viz.sampling import final_samples_figure, paths_over_river, quality_figure
 from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, user_errors
 from .exports import PanelsGif, build_downloads
@@ -91,10 +90,7 @@ def sampling_view(dataset, means, stds, weights, process, seed, user_data, sourc
         final = gr.Plot(visible=False)
     else:
         gif = _animation(ds, runs, name=f"samplers-{ds.name}-{sde.name}")
-        fig = panel_animation(gif.panels, gif.frame_labels, time_label=gif.time_label, marker_size=3.5, height=520,
-                              title=gif.title)
-        anim = gr.HTML(iframe(figure_page(fig, plotly_src()), height=560), visible=True)
-        gif = dataclasses.replace(gif, figure=fig)
+        anim = gr.HTML(iframe(figure_page(gif.figure(), plotly_src()), height=560), visible=True)
         river = gr.Plot(visible=False)
         final = gr.Plot(final_samples_figure([(SAMPLERS[r.name].label, r.result.x.float().numpy()) for r in runs],
                                              target.numpy(), title="Final samples (colour) over fresh data (grey)"),
@@ -122,7 +118,7 @@ def _animation(ds, runs, *, name: str) -> PanelsGif:
                             ranges=np.repeat(half[:, None], 2, 1), background=bg.numpy(),
                             trails=frames[:, :N_TRAILS]))
     labels = [f"{j / (N_FRAMES - 1):.0%}" for j in range(N_FRAMES)]
-    return PanelsGif(name, panels, labels, time_label="progress: ",
+    return PanelsGif(name, panels, labels, time_label="progress: ", figure_options={"marker_size": 3.5, "height": 520},
                      title="From noise to data: every sampler from the same starting points (black: a few paths)")
 
 
