@@ -23,7 +23,23 @@ def app_url():
 
     demo, url = launch_app()
     yield url
+    wait_until_idle(demo)
     demo.close()
+
+
+def wait_until_idle(demo, seconds: float = 60) -> None:
+    """Let requests a browser started (page-load figures) finish: torch work cut off at interpreter exit aborts it."""
+    import time
+
+    queue = getattr(demo, "_queue", None)
+    deadline = time.time() + seconds
+    def busy() -> bool:
+        groups = getattr(queue, "event_queue_per_concurrency_id", {}).values()
+        return (any(job is not None for job in getattr(queue, "active_jobs", []))
+                or any(len(g.queue) or g.current_concurrency for g in groups))
+
+    while queue is not None and time.time() < deadline and busy():
+        time.sleep(0.2)
 
 
 @pytest.fixture(scope="session")
