@@ -22,7 +22,7 @@ from torch import nn
 from .losses import sample_times
 from .networks import fourier_features, process_fields, time_embedding
 from .sde import PROCESSES, SDE
-from .tensors import append_dims, as_time, default_device
+from .tensors import append_dims, as_time, default_device, seeded
 from .training import TrainingDiverged, lr_at
 
 Tensor = torch.Tensor
@@ -130,9 +130,7 @@ class ClassifierProgress:
 
 def build_classifier(config: ClassifierConfig, seed: int) -> NoisyClassifier:
     """A freshly initialised classifier; the weights depend on the seed only (global RNG untouched)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return NoisyClassifier(config)
+    return seeded(lambda: NoisyClassifier(config), seed)
 
 
 def config_for(dataset, sde: SDE, **overrides) -> ClassifierConfig:

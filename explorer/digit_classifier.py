@@ -24,6 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .digits import DigitsSplit, NUM_CLASSES, resize_digits
+from .tensors import seeded
 
 Tensor = torch.Tensor
 
@@ -127,9 +128,7 @@ def train_classifier(train: DigitsSplit, heldout: DigitsSplit, *, config: DigitC
     callback(epoch, train_loss, heldout_accuracy) runs after each epoch. The held-out accuracy is stored in info.
     """
     config = config or DigitClassifierConfig(image_size=train.x.shape[-1])
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        net = DigitClassifier(config)
+    net = seeded(lambda: DigitClassifier(config), seed)
     g = torch.Generator().manual_seed(seed)
     opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=1e-4)
     n = len(train)

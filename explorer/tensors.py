@@ -1,7 +1,13 @@
 """Small tensor helpers shared by the backend: rank-broadcasting and device choice."""
 from __future__ import annotations
 
+import threading
+from typing import Callable, TypeVar
+
 import torch
+
+T = TypeVar("T")
+_SEED_LOCK = threading.Lock()     # two sessions building networks at once must not interleave their seeded inits
 
 
 def append_dims(v: torch.Tensor, ndim: int) -> torch.Tensor:
@@ -10,6 +16,14 @@ def append_dims(v: torch.Tensor, ndim: int) -> torch.Tensor:
     if v.ndim > ndim:
         raise ValueError(f"cannot broadcast a rank-{v.ndim} tensor to rank {ndim}")
     return v.reshape(v.shape + (1,) * (ndim - v.ndim))
+
+
+def seeded(make: Callable[[], T], seed: int) -> T:
+    """make() under torch's global RNG seeded to `seed` and restored after, one thread at a time: initial weights
+    depend on the seed only."""
+    with _SEED_LOCK, torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return make()
 
 
 def default_device() -> torch.device:

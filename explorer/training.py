@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import json
 import math
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +21,7 @@ import torch
 from .losses import dsm_loss
 from .networks import EMA, ScoreNet, ScoreNetConfig, network_score, process_fields
 from .sde import SDE
-from .tensors import default_device
+from .tensors import default_device, seeded
 
 Tensor = torch.Tensor
 
@@ -83,14 +82,9 @@ class Progress:
 Callback = Callable[[Progress], "bool | None"]    # return False to stop training early
 
 
-_INIT_LOCK = threading.Lock()     # two sessions training at once must not interleave their seeded inits
-
-
 def build_net(config: ScoreNetConfig, seed: int) -> ScoreNet:
     """A freshly initialised network; the initial weights depend on the seed only (global RNG state restored)."""
-    with _INIT_LOCK, torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return ScoreNet(config)
+    return seeded(lambda: ScoreNet(config), seed)
 
 
 def lr_at(step: int, steps: int, lr: float, warmup: int) -> float:

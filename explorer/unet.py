@@ -28,7 +28,7 @@ from torch.nn import functional as F
 from . import scores as conv
 from .networks import time_embedding
 from .sde import PROCESSES, SDE
-from .tensors import append_dims, as_time
+from .tensors import append_dims, as_time, seeded
 from .training import CONFIG_FILE, WEIGHTS_FILE, read_checkpoint
 
 Tensor = torch.Tensor
@@ -199,9 +199,7 @@ class DigitsUNet(nn.Module):
 
 def build_unet(config: DigitsConfig, seed: int = 0) -> DigitsUNet:
     """A freshly initialised UNet; the initial weights depend on the seed only (the global RNG is untouched)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return DigitsUNet(config)
+    return seeded(lambda: DigitsUNet(config), seed)
 
 
 # --- score functions --------------------------------------------------------------------------------------

@@ -23,7 +23,7 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .tensors import default_device
+from .tensors import default_device, seeded
 from .training import TrainingDiverged, lr_at
 
 Tensor = torch.Tensor
@@ -136,9 +136,7 @@ class VAEProgress:
 
 def build_vae(config: VAEConfig, seed: int) -> VAE:
     """A freshly initialised VAE; the weights depend on the seed only (global RNG untouched)."""
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        return VAE(config)
+    return seeded(lambda: VAE(config), seed)
 
 
 def _batches(data, batch_size: int, generator: torch.Generator) -> Callable[[], Tensor]:

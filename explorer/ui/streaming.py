@@ -4,8 +4,6 @@ from __future__ import annotations
 import threading
 from typing import Callable, Iterator
 
-from ..memory import release_memory
-
 UPDATE_S = 0.7       # the page gets a new picture at least this often while reports arrive
 
 
@@ -44,5 +42,4 @@ def stream_reports(work: Callable[[Callable[[object], bool]], object], *, name: 
         yield "done", box["result"]
     finally:
         stop.set()
-        worker.join(timeout=5)
-        release_memory()        # a training's peaks stay in the thread's malloc arena otherwise (benchmarks/RESULTS.md)
+        worker.join(timeout=5)     # its memory is freed before the handler's user_errors gives it back to the OS
