@@ -12,8 +12,6 @@ right half filled (DDIM 50 steps, 1 resample), classified as their original clas
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
@@ -32,20 +30,7 @@ from explorer.samplers import sample, time_grid  # noqa: E402
 from explorer.samplers.ddpm import ddim  # noqa: E402
 from explorer.unet import X0Tap, shipped_digits_model  # noqa: E402
 from explorer.viz.images import image_row_figure  # noqa: E402
-
-
-def machine() -> str:
-    cpu = platform.processor() or "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{os.cpu_count()} cores ({cpu}), torch {torch.__version__}, {torch.get_num_threads()} torch threads, "
-            f"load average {load:.1f} at start")
+from machine import machine  # noqa: E402  (benchmarks/machine.py)
 
 
 def grid(x: torch.Tensor, rows: int) -> np.ndarray:

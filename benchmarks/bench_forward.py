@@ -5,23 +5,16 @@ Run: python benchmarks/bench_forward.py   (targets: < 0.3 s, < 1.5 MB, < 15 s)
 from __future__ import annotations
 
 import os
-import platform
 import statistics
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from machine import machine  # noqa: E402  (benchmarks/machine.py)
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-
-
-def machine() -> str:
-    import torch
-
-    cpu = next((ln.split(":", 1)[1].strip() for ln in open("/proc/cpuinfo") if ln.startswith("model name")), "?")
-    return f"{os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, torch {torch.__version__}"
 
 
 def bench_animation(repeats: int = 7):

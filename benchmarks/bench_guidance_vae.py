@@ -12,7 +12,6 @@ import os
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")      # set before torch loads OpenMP: see RESULTS_training.md
 
 import argparse  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
@@ -33,20 +32,10 @@ from explorer.samplers import sample  # noqa: E402
 from explorer.sde import get_sde  # noqa: E402
 from explorer.vae import DEFAULTS as VAE_DEFAULTS  # noqa: E402
 from explorer.vae import iwae_nll, negative_elbo, train_vae, vae_sample  # noqa: E402
+from machine import machine  # noqa: E402  (benchmarks/machine.py)
 
 N = 2000
 TS = (0.01, 0.1, 0.3)
-
-
-def machine() -> str:
-    cpu = platform.processor()
-    try:
-        cpu = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"nproc {os.cpu_count()}, {cpu}, torch {torch.__version__}, threads {torch.get_num_threads()}, "
-            f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY')}, load average at start {load:.1f}")
 
 
 def bayes_accuracy(ds, sde, t: float, n: int = N, seed: int = 5) -> float:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from pathlib import Path
@@ -31,6 +30,7 @@ from explorer.samplers import SAMPLERS, sample  # noqa: E402
 from explorer.scores import exact_score, x0_to_score  # noqa: E402
 from explorer.tensors import append_dims  # noqa: E402
 from explorer.sde import get_sde  # noqa: E402
+from machine import machine  # noqa: E402  (benchmarks/machine.py)
 
 N = 2000
 
@@ -79,13 +79,6 @@ def best_of(fn, repeats: int = 3) -> tuple[float, float, object]:
         best_cpu = min(best_cpu, time.process_time() - c0)
         best_wall = min(best_wall, time.perf_counter() - w0)
     return best_wall, best_cpu, out
-
-
-def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (f"{cpu}; nproc {os.cpu_count()}; torch {torch.__version__} ({torch.get_num_threads()} threads); "
-            f"python {platform.python_version()}; load average {load:.2f} at start")
 
 
 def main() -> None:
