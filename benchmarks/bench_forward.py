@@ -69,5 +69,5 @@ if __name__ == "__main__":
     t, size, t_handler = bench_animation()
     print(f"default 2D forward animation (ring8, VP linear, 2,000 particles, 60 frames): "
           f"build {t:.3f} s (target < 0.3 s), payload {size / 1e6:.2f} MB (target < 1.5 MB); "
-          f"whole handler incl. the standalone export file {t_handler:.3f} s")
+          f"whole handler (animation page and the per-user state for its downloads) {t_handler:.3f} s")
     print(f"app start to first page: {bench_start():.1f} s (target < 15 s)")
