@@ -6,6 +6,7 @@ import os
 import gradio as gr
 import torch
 
+from explorer.ui import guard
 from explorer.ui.common import build_setup
 from explorer.ui.forward_tab import build_forward_tab
 from explorer.ui.guidance_tab import build_guidance_tab
@@ -77,7 +78,8 @@ def build_demo() -> gr.Blocks:
         restored = links.attach(demo, tabs, copy, link)      # a shared link's settings first, then the first figures
         for fn, inputs, outputs in load_events:
             restored.then(fn, inputs, outputs, api_visibility="private")
-    demo.queue(default_concurrency_limit=4, max_size=64)
+    demo.queue(default_concurrency_limit=4, max_size=guard.QUEUE_SIZE)
+    guard.install(demo)                 # each session's share of the queue; Stop remembered for running work
     return demo
 
 

@@ -19,6 +19,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from . import interrupt
 from .losses import sample_times
 from .networks import fourier_features, process_fields, time_embedding
 from .sde import PROCESSES, SDE
@@ -178,6 +179,7 @@ def train_classifier(dataset, sde: SDE, *, steps: int = DEFAULTS["steps"], lr: f
     model = TrainedClassifier(config, net, info)
     t0, run_loss, run_acc, n_run, done = time.perf_counter(), 0.0, 0.0, 0, 0
     for step in range(steps):
+        interrupt.check()
         x0, y = dataset.sample(batch_size, generator=g)
         x0, y = x0.to(device), y.to(device)
         for group in opt.param_groups:

@@ -19,6 +19,7 @@ from typing import Callable, NamedTuple
 
 import torch
 
+from . import interrupt
 from .distributions import Dataset
 from .metrics import energy_distance
 from .mixture import GaussianMixture
@@ -182,6 +183,7 @@ def classify(x: Tensor, dataset_or_classifier, reference: tuple[Tensor, Tensor] 
         x_ref, y_ref = reference
         out = torch.empty(x.shape[0], dtype=torch.long, device=x.device)
         for i in range(0, x.shape[0], 2048):
+            interrupt.check()
             d = torch.cdist(x[i:i + 2048].double(), x_ref.to(x.device).double())
             out[i:i + 2048] = y_ref.to(x.device)[d.argmin(1)]
         return out

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from scipy.integrate import solve_ivp
 
+from . import interrupt
 from .scores import ScoreFn
 from .sde import SDE
 
@@ -82,6 +83,7 @@ def log_likelihood(score_fn: ScoreFn, sde: SDE, x: Tensor, *, rtol: float = 1e-5
     def fun(t: float, y: np.ndarray) -> np.ndarray:
         nonlocal nfe
         nfe += 1
+        interrupt.check()
         if nfe > max_nfe:
             raise LikelihoodODEError(f"the probability-flow ODE needed more than {max_nfe} evaluations at rtol = "
                                      f"{rtol:.0e} (the density is too sharp for this tolerance): loosen the tolerance")

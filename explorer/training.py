@@ -18,6 +18,7 @@ from typing import Callable
 
 import torch
 
+from . import interrupt
 from .losses import dsm_loss
 from .networks import EMA, ScoreNet, ScoreNetConfig, network_score, process_fields
 from .sde import SDE
@@ -118,6 +119,7 @@ def train(config: ScoreNetConfig, dataset, sde: SDE, *, steps: int = DEFAULTS["s
     model = TrainedModel(config, ema.net, info, [], raw=net)
     t0, running, n_running = time.perf_counter(), 0.0, 0
     for step in range(steps):
+        interrupt.check()
         x0, y = dataset.sample(batch_size, generator=g)
         x0, y = x0.to(device), (y.to(device) if conditional else None)
         for group in opt.param_groups:

@@ -15,6 +15,7 @@ import time
 
 import torch
 
+from . import interrupt
 from .digits import DigitsSplit
 from .losses import dsm_loss
 from .networks import EMA
@@ -53,6 +54,7 @@ def train_digits(config: DigitsConfig, data: DigitsSplit, *, steps: int = DEFAUL
     model = DigitsModel(config, ema.net, info, [])
     t0, running, n_running, first, done = time.perf_counter(), 0.0, 0, None, 0
     for step in range(steps):
+        interrupt.check()
         x0, y = data.sample(batch_size, generator=g)
         x0, y = x0.to(device), (y.to(device) if conditional else None)
         for group in opt.param_groups:

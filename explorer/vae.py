@@ -23,6 +23,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from . import interrupt
 from .tensors import default_device, seeded
 from .training import TrainingDiverged, lr_at
 
@@ -192,6 +193,7 @@ def train_vae(dataset, *, steps: int = DEFAULTS["steps"], lr: float = DEFAULTS["
                                          kl_warmup=kl_warmup, dataset=name))
     t0, sums, n_run, done = time.perf_counter(), [0.0, 0.0], 0, 0
     for step in range(steps):
+        interrupt.check()
         x = draw().to(device)
         eps = torch.randn((1, x.shape[0], config.latent_dim), generator=g).to(device)
         for group in opt.param_groups:

@@ -35,6 +35,7 @@ class SamplerSpec:
     stochastic: bool                # draws noise at its default options (DDIM: only when eta > 0)
     uses_grid: bool = True          # False: the grid only sets the number of steps / output frames (Langevin, RK45)
     spacing: str = "uniform"        # the default time grid (see base.time_grid)
+    nfe_per_step: int = 1           # score evaluations per grid step at the default options (cost estimates)
 
     @property
     def options(self) -> dict[str, object]:
@@ -47,13 +48,13 @@ class SamplerSpec:
 SAMPLERS: dict[str, SamplerSpec] = {
     "langevin": SamplerSpec("langevin", "Langevin dynamics (one noise level)", langevin, 1000, True, uses_grid=False),
     "annealed_langevin": SamplerSpec("annealed_langevin", "Annealed Langevin (SMLD)", annealed_langevin, 100, True,
-                                     spacing="log_sigma"),
+                                     spacing="log_sigma", nfe_per_step=10),
     "reverse_sde": SamplerSpec("reverse_sde", "Reverse SDE (Euler–Maruyama)", reverse_sde, 1000, True),
-    "pc": SamplerSpec("pc", "Predictor–corrector", pc, 500, True),
+    "pc": SamplerSpec("pc", "Predictor–corrector", pc, 500, True, nfe_per_step=2),
     "ddpm": SamplerSpec("ddpm", "DDPM (ancestral)", ddpm, 1000, True),
     "ddim": SamplerSpec("ddim", "DDIM", ddim, 100, False),
     "pf_euler": SamplerSpec("pf_euler", "PF-ODE, Euler", pf_euler, 500, False),
-    "pf_heun": SamplerSpec("pf_heun", "PF-ODE, Heun", pf_heun, 50, False),
+    "pf_heun": SamplerSpec("pf_heun", "PF-ODE, Heun", pf_heun, 50, False, nfe_per_step=2),
     "dpm_solver_pp_2m": SamplerSpec("dpm_solver_pp_2m", "DPM-Solver++(2M)", dpm_solver_pp_2m, 25, False, spacing="log_snr"),
     "pf_rk45": SamplerSpec("pf_rk45", "PF-ODE, adaptive RK45", pf_rk45, 100, False, uses_grid=False),
 }

@@ -13,6 +13,7 @@ from typing import Callable
 
 import torch
 
+from .. import interrupt
 from ..sde import SDE
 
 Tensor = torch.Tensor
@@ -156,6 +157,7 @@ class Recorder:
 
     def record(self, i: int, x: Tensor, *, update: int | None = None) -> None:
         """Check x (as update `update`, default i), store it as frame i and call back (i, t_i, x_i)."""
+        interrupt.check()
         self.check(i if update is None else update, x)
         self.trajectory[i] = x
         if self.callback is not None:

@@ -9,6 +9,7 @@ import numpy as np
 import torch
 from scipy.integrate import solve_ivp
 
+from .. import interrupt
 from ..scores import ScoreFn, score_to_x0
 from ..sde import SDE
 from .base import (Callback, Recorder, SampleResult, SamplerDiverged, check_inputs, check_positive, check_steps,
@@ -107,6 +108,7 @@ def pf_rk45(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generato
     def fun(t: float, y: np.ndarray) -> np.ndarray:
         nonlocal nfe
         nfe += 1
+        interrupt.check()
         if nfe > max_nfe:
             raise SamplerDiverged(f"PF-ODE RK45 stopped at t = {t:.4g} after {max_nfe} evaluations (max_nfe): "
                                   "loosen rtol/atol or raise max_nfe")

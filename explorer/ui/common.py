@@ -5,16 +5,19 @@ import functools
 import inspect
 import logging
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import gradio as gr
 import torch
 
+from .. import interrupt
 from ..distributions import DATASETS, Dataset, custom_1d, get_dataset
 from ..memory import release_memory
 from ..sde import PROCESSES, SDE, get_sde
 from ..viz.animation import PLOTLY_JS
+from .guard import client_gone
 
 log = logging.getLogger("explorer.ui")
 
@@ -121,12 +124,23 @@ def resolve_process(name) -> SDE:
         raise gr.Error(str(e)) from None
 
 
-# --- errors: a clear message, never a traceback --------------------------------------------------
+# --- errors: a clear message, never a traceback; every request under a deadline and stopped when its client goes --
+REQUEST_LIMIT_S = float(os.environ.get("EXPLORER_REQUEST_LIMIT_S", "45"))   # wall-clock ceiling per request: a last
+# guard, the work budgets (explorer/cost.py) refuse anything estimated above 30 s before it starts
+OUT_OF_TIME = ("This request was stopped after {s:g} s, the limit per request on this shared server: ask for less "
+               "(fewer particles, steps or samplers) and try again.")
+
+
 def user_errors(fn):
-    """Turn ValueError into gr.Error(message) and anything unexpected into a short gr.Error (logged in full); free memory after."""
+    """Turn ValueError into gr.Error(message) and anything unexpected into a short gr.Error (logged in full); run
+    the handler under a deadline (REQUEST_LIMIT_S) and stop it between steps once its client has gone; free memory after."""
     def convert(e: Exception) -> gr.Error:
         if isinstance(e, gr.Error):
             return e
+        if isinstance(e, interrupt.OutOfTime):
+            return gr.Error(OUT_OF_TIME.format(s=REQUEST_LIMIT_S))
+        if isinstance(e, interrupt.Cancelled):
+            return gr.Error("Stopped.")
         if isinstance(e, ValueError):
             return gr.Error(str(e))
         log.exception("unexpected error in %s", fn.__name__)
@@ -135,18 +149,28 @@ def user_errors(fn):
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def gen_wrapper(*args, **kwargs):
+            limits = interrupt.Scope(REQUEST_LIMIT_S, client_gone())
+            steps = fn(*args, **kwargs)
             try:
-                yield from fn(*args, **kwargs)
+                while True:
+                    with interrupt.activate(limits):      # each step may run in another thread: open it every time
+                        try:
+                            item = next(steps)
+                        except StopIteration:
+                            return
+                    yield item
             except Exception as e:  # noqa: BLE001 - every error becomes a message
                 raise convert(e) from None
             finally:
+                steps.close()
                 release_memory()
         return gen_wrapper
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
-            return fn(*args, **kwargs)
+            with interrupt.scope(REQUEST_LIMIT_S, client_gone()):
+                return fn(*args, **kwargs)
         except Exception as e:  # noqa: BLE001
             raise convert(e) from None
         finally:

@@ -7,12 +7,13 @@ import numpy as np
 import torch
 
 from ..classifier import train_classifier
+from ..cost import check_budget, mixture_cost, network_cost, sampler_nfe
 from ..fields import arrow_lengths, evaluate_score, grid_2d
 from ..forward import view_half_width
 from ..gpu import gpu_call
 from ..guidance import (GAMMA_MAX, cfg_term, class_distance, classifier_guided_score, exact_classifier,
                         exact_conditional_score, fidelity_diversity, guidance_term, network_cfg_score)
-from ..samplers import sample
+from ..samplers import SAMPLERS, sample
 from ..training import TrainingDiverged
 from ..viz.animation import Panel, figure_page, iframe
 from ..viz.guidance import fidelity_chart
@@ -63,6 +64,19 @@ def _classifier(ds, sde, clf):
     raise gr.Error(f"{ds.label} is not a mixture, so there is no exact classifier: press 'Train a classifier' first.")
 
 
+def _per_particle(ds, model, clf) -> tuple[float, float]:
+    """Seconds per particle of one evaluation: (the score network, the classifier's gradient ≈ 3 evaluations)."""
+    clf_cost = network_cost(clf.net) if clf is not None else mixture_cost(ds.mixture) if ds.is_mixture else 0.0
+    return network_cost(model.net), 3 * clf_cost
+
+
+def _check_cost(ds, model, clf, sampler: str, n: int, *, n_runs: int, what: str, lower: str) -> None:
+    """Refuse before starting when n_runs guided runs (each ≈ 2 network + 1 classifier evaluations) exceed the budget."""
+    net, clf_grad = _per_particle(ds, model, clf)
+    nfe = sampler_nfe(SAMPLERS[sampler], SAMPLER_STEPS[sampler])
+    check_budget(n_runs * nfe * n * (2 * net + clf_grad), what, lower)
+
+
 def _methods(ds, sde, model, log_clf, y, gamma):
     """(label, score_fn) for every panel, from the same network."""
     uncond = model.score_fn(None)
@@ -84,6 +98,7 @@ def guidance_view(dataset, means, stds, weights, process, seed, user_data, netwo
     sampler = choice(sampler, "sampler", SAMPLER_STEPS)
     n = number(n_particles, "Particles", 50, MAX_PARTICLES, integer=True)
     log_clf, clf_kind = _classifier(ds, sde, clf)
+    _check_cost(ds, model, clf, sampler, n, n_runs=3, what="This guidance comparison", lower="Particles or the sampler")
     x_init = sde.prior_sample((n, 2), generator=torch.Generator().manual_seed(seed))
     ref = ds.sample(4000, generator=torch.Generator().manual_seed(seed + 1))
     panels, rows, finals = [], [], []
@@ -119,6 +134,8 @@ def sweep_view(dataset, means, stds, weights, process, seed, user_data, network,
     sampler = choice(sampler, "sampler", SAMPLER_STEPS)
     n = number(n_particles, "Particles", 50, MAX_PARTICLES, integer=True)
     log_clf, _ = _classifier(ds, sde, clf)
+    _check_cost(ds, model, clf, sampler, n, n_runs=len(SWEEP_GAMMAS) * 2, what="The sweep over γ",
+                lower="Particles or the sampler (DDIM or Heun take 50 steps)")
     x_init = sde.prior_sample((n, 2), generator=torch.Generator().manual_seed(seed))
     ref = ds.sample(4000, generator=torch.Generator().manual_seed(seed + 1))
     uncond, rows = model.score_fn(None), []

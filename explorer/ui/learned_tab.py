@@ -7,11 +7,12 @@ import gradio as gr
 import numpy as np
 import torch
 
+from ..cost import BUDGET_S, check_budget, training_cost
 from ..fields import arrow_lengths, evaluate_score, grid_2d
 from ..forward import view_half_width
 from ..gpu import gpu_call
 from ..learned import error_on_grid, error_over_time, nearest_reference_distance
-from ..networks import ScoreNetConfig
+from ..networks import ScoreNet, ScoreNetConfig
 from ..samplers import sample
 from ..scores import exact_score, mixture_score
 from ..training import DEFAULTS, TrainingDiverged, train
@@ -87,6 +88,9 @@ def train_view(dataset, means, stds, weights, process, seed, user_data, paramete
     width = number(width, "Width", 16, 512, integer=True)
     t = number(t, "Time t", 0.01, 1.0)
     config = ScoreNetConfig.for_data(ds, sde, parameterisation=parameterisation, width=width)
+    per_step = training_cost(ScoreNet(config), steps=1, batch_size=DEFAULTS["batch_size"])
+    check_budget(steps * per_step, "This training",
+                 f"Training steps (about {int(BUDGET_S / per_step):,} fit at width {width}) or Width")
     exact = exact_field(ds, sde, t)       # the same at every report
 
     def snapshot(p):      # called in the worker: copy what the page needs before training moves on

@@ -8,12 +8,13 @@ import gradio as gr
 import numpy as np
 import torch
 
+from ..cost import check_budget, likelihood_nfe
 from ..fields import grid_2d
 from ..likelihood import bits_per_dim, log_likelihood
 from ..viz.likelihood import log_density_curves, log_density_maps
 from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
 from .link import Links
-from .sources import SCORE_SOURCES, resolve_score
+from .sources import SCORE_SOURCES, resolve_score, score_cost
 
 HALF_WIDTH = 3.0
 MAX_NFE = 5000          # per ODE solve: exact scores need <= ~600 at rtol 1e-7, the shipped networks ~2,600; sharper is refused
@@ -34,6 +35,10 @@ def likelihood_view(dataset, means, stds, weights, process, seed, user_data, sou
                        "spikes on the reference points, so its likelihood is degenerate (it memorises). "
                        "Pick 'Pretrained network' (or your trained one) to measure a model that generalises.")
     score_fn, kind = resolve_score(source, ds, sde, trained)
+    n_points = (g * 4 if ds.dim == 1 else g * g) + n
+    nfe = min(MAX_NFE, likelihood_nfe(rtol, network=source != "exact"))
+    check_budget(nfe * n_points * score_cost(source, ds, sde, trained), "This likelihood computation",
+                 "the grid, the held-out samples, or the precision (a larger log10 tolerance)")
     t_ref = sde.t_min
     if ds.dim == 1:
         pts = torch.linspace(-HALF_WIDTH, HALF_WIDTH, g * 4, dtype=torch.float64)[:, None]

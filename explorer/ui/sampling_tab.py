@@ -7,6 +7,7 @@ import numpy as np
 import torch
 
 from ..compare import quality_vs_steps, reference_samples, run_samplers
+from ..cost import check_budget, sampler_nfe
 from ..forward import log_density_grid, view_half_width
 from ..metrics import energy_distance
 from ..samplers import MAX_STEPS, SAMPLERS
@@ -15,7 +16,7 @@ from ..viz.sampling import final_samples_figure, paths_over_river, quality_figur
 from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, user_errors
 from .exports import PanelsGif, build_downloads
 from .link import Links
-from .sources import SCORE_SOURCES, resolve_score
+from .sources import SCORE_SOURCES, resolve_score, score_cost
 
 SAMPLER_CHOICES = [(spec.label, name) for name, spec in SAMPLERS.items()]
 DEFAULT_SAMPLERS = ["ddpm", "ddim", "pf_heun"]
@@ -76,6 +77,9 @@ def sampling_view(dataset, means, stds, weights, process, seed, user_data, sourc
     n = number(n_particles, "Particles", 10, MAX_PARTICLES, integer=True)
     opts = _options(eta, langevin_step, langevin_t, snr)
     score_fn, kind = resolve_score(source, ds, sde, trained)
+    nfe = sum(sampler_nfe(SAMPLERS[name], steps) for name in names)
+    check_budget(nfe * n * score_cost(source, ds, sde, trained), "Sampling",
+                 "Particles, Steps or the number of samplers")
     x_init = sde.prior_sample((n, ds.dim), generator=torch.Generator().manual_seed(seed))
     runs = run_samplers(names, score_fn, sde, x_init, seed=seed, n_steps=steps, options=opts,
                         callback=_progress_cb(progress, names))
@@ -147,6 +151,9 @@ def quality_view(dataset, means, stds, weights, process, seed, user_data, source
     n = number(n_particles, "Particles", 10, MAX_PARTICLES, integer=True)
     opts = _options(eta, langevin_step, langevin_t, snr)
     score_fn, _ = resolve_score(source, ds, sde, trained)
+    nfe = sum(sampler_nfe(SAMPLERS[name], s) for name in names for s in QUALITY_STEPS)
+    check_budget(nfe * n * score_cost(source, ds, sde, trained), "The quality sweep",
+                 "Particles or the number of samplers")
     rows = quality_vs_steps(names, score_fn, sde, ds, n=n, seed=seed, steps=QUALITY_STEPS, options=opts,
                             callback=lambda i, total, desc: progress(i / total, desc=desc))
     for r in rows:

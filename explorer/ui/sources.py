@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from ..cost import mixture_cost, network_cost
 from ..distributions import Dataset
 from ..pretrained import has_pretrained, list_pretrained, load_pretrained
 from ..scores import ScoreFn, exact_score
@@ -31,3 +32,11 @@ def resolve_score(source, ds: Dataset, sde: SDE, trained=None) -> tuple[ScoreFn,
                            f"choose those above, or train a new one.")
         return trained.score_fn(), "your trained network"
     raise gr.Error(f"Unknown score source {source!r}; choose one of {[v for _, v in SCORE_SOURCES]}.")
+
+
+def score_cost(source, ds: Dataset, sde: SDE, trained=None) -> float:
+    """Seconds per particle of one evaluation of the chosen score (call after resolve_score has accepted it)."""
+    if source == "exact":
+        return mixture_cost(ds.exact())
+    net = load_pretrained(ds.name, sde.name).net if source == "pretrained" else trained.net
+    return network_cost(net)

@@ -4,15 +4,19 @@ from __future__ import annotations
 import threading
 from typing import Callable, Iterator
 
+from .. import interrupt
+
 UPDATE_S = 0.7       # the page gets a new picture at least this often while reports arrive
+FINISH_S = 5.0       # stop the work this long before the request's deadline: time to draw the final figures
 
 
 def stream_reports(work: Callable[[Callable[[object], bool]], object], *, name: str = "train",
                    every: float = UPDATE_S) -> Iterator[tuple[str, object]]:
     """Run work(report) in a thread: yield ("report", r) for the latest report every `every` s, then ("done", result).
 
-    report(r) returns False once the consumer has gone (Stop, a closed page, an error), which ends the work at its
-    next report; an exception in the work is re-raised here.
+    report(r) returns False once the consumer has gone (Stop, a closed page, an error) or the request's deadline
+    (explorer.interrupt) has passed, which ends the work at its next report (a training then returns what it has
+    learned so far); an exception in the work is re-raised here.
     """
     stop = threading.Event()
     box: dict = {}
@@ -33,6 +37,9 @@ def stream_reports(work: Callable[[Callable[[object], bool]], object], *, name: 
         shown = None
         while worker.is_alive() or shown is not box.get("report"):
             worker.join(timeout=every)
+            limits = interrupt.current()
+            if limits is not None and limits.remaining() <= FINISH_S:
+                stop.set()                  # past the ceiling: end at the next report, keeping what was done
             r = box.get("report")
             if r is not None and r is not shown:
                 shown = r

@@ -22,6 +22,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.ticker import MaxNLocator
 from PIL import Image, ImageDraw, ImageFont
 
+from .. import interrupt
 from .animation import BLUES, Panel
 from .style import CLASS_COLORS
 
@@ -264,6 +265,7 @@ class _PanelFigure:
 
     def draw(self, k: int) -> np.ndarray:
         """Frame k as an RGB array [H, W, 3]."""
+        interrupt.check()
         for p, ax, art, ticks, fixed in zip(self.panels, self.axes, self.artists, self.ticks, self.fixed):
             for line, idx in art["points"]:
                 line.set_data(p.frames[k, idx, 0], p.frames[k, idx, 1])
