@@ -223,6 +223,7 @@ def build_guidance_tab(setup: Setup, trained: gr.State, links: Links) -> list:
         sweep = gr.Button("Fidelity vs diversity over γ")
         field = gr.Button("Show the guidance field")
         train_clf = gr.Button("Train a classifier")
+        stop = gr.Button("Stop", variant="stop")
     note = gr.Markdown()
     anim = gr.HTML(elem_id="guidance-anim")
     downloads = build_downloads("guidance", "No animation yet: press 'Sample with guidance' first.")
@@ -235,11 +236,13 @@ def build_guidance_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     setup.dataset.change(lambda d, u: gr.Dropdown(choices=class_choices(d, u), value=0), [setup.dataset,
                          setup.user_data], y, api_visibility="private", show_progress="hidden")
     base = setup.inputs + [network, y]
-    downloads.after(run.click(guidance_view, base + [gamma, sampler, n_particles, trained, clf],
-                              [anim, final, table, note, downloads.spec], api_name="guidance"))
-    sweep.click(sweep_view, base + [sampler, n_particles, trained, clf], chart, api_name="guidance_sweep")
+    guided = run.click(guidance_view, base + [gamma, sampler, n_particles, trained, clf],
+                       [anim, final, table, note, downloads.spec], api_name="guidance")
+    downloads.after(guided)
+    swept = sweep.click(sweep_view, base + [sampler, n_particles, trained, clf], chart, api_name="guidance_sweep")
     field.click(field_view, base + [gamma, t, trained, clf], field_plot, api_name="guidance_field")
-    train_clf.click(train_classifier_view, setup.inputs, [clf, note], api_name="train_classifier",
-                    concurrency_id="train", concurrency_limit=2)
+    trained_clf = train_clf.click(train_classifier_view, setup.inputs, [clf, note], api_name="train_classifier",
+                                  concurrency_id="train", concurrency_limit=2)
+    stop.click(None, None, None, cancels=[guided, swept, trained_clf], api_visibility="private")
     links.share_many("guidance", network=network, gamma=gamma, sampler=sampler, particles=n_particles, t=t)
     return []

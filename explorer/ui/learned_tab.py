@@ -111,7 +111,9 @@ def train_view(dataset, means, stds, weights, process, seed, user_data, paramete
                        f"step **{step}/{total}** · loss {loss:.4f} · {elapsed:.1f} s", gr.skip())
             else:
                 model = value.to("cpu")        # views evaluate on the CPU (and ZeroGPU hands back CPU tensors)
-                status = (f"Done: **{model.info['steps']} steps** in {last[5]:.1f} s, final loss "
+                done = model.info["steps"]
+                why = "" if done >= steps else f" (stopped before {steps}: the time limit per request was reached)"
+                status = (f"Done: **{done} steps**{why} in {last[5]:.1f} s, final loss "
                           f"{model.losses[-1]:.4f}. Your network is used wherever you pick *My trained network*.")
                 yield (_loss_plot(model.losses), field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, trained", exact),
                        status, model)

@@ -82,10 +82,13 @@ def build_likelihood_tab(setup: Setup, trained: gr.State, links: Links) -> list:
         grid = gr.Slider(5, 60, value=24, step=1, label="Grid points per side", scale=1)
         n_test = gr.Slider(10, 2000, value=300, step=10, label="Held-out samples", scale=1)
         rtol = gr.Slider(-7, -2, value=-4, step=0.5, label="log₁₀ ODE tolerance", scale=1)
-    run = gr.Button("Compute log-likelihood", variant="primary")
+    with gr.Row():
+        run = gr.Button("Compute log-likelihood", variant="primary", scale=3)
+        stop = gr.Button("Stop", variant="stop", scale=1)
     plot = gr.Plot(label="log p")
     table = gr.Dataframe(headers=["figure", "value"], label="Figures", interactive=False)
     inputs = setup.inputs + [source, grid, n_test, rtol, trained]
-    run.click(likelihood_view, inputs, [plot, table], api_name="likelihood")
+    computed = run.click(likelihood_view, inputs, [plot, table], api_name="likelihood")
+    stop.click(None, None, None, cancels=[computed], api_visibility="private")
     links.share_many("likelihood", score=source, grid=grid, heldout=n_test, rtol=rtol)
     return []

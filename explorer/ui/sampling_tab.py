@@ -180,6 +180,7 @@ def build_sampling_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     with gr.Row():
         run = gr.Button("Sample", variant="primary")
         quality = gr.Button("Quality vs steps")
+        stop = gr.Button("Stop", variant="stop")
     note = gr.Markdown()
     anim = gr.HTML(elem_id="sampling-anim")
     downloads = build_downloads("sample", "No animation yet: press 'Sample' on a 2D dataset first.")
@@ -189,10 +190,11 @@ def build_sampling_tab(setup: Setup, trained: gr.State, links: Links) -> list:
                          label="Figures", interactive=False)
     quality_plot = gr.Plot(label="Quality vs NFE")
     inputs = setup.inputs + [source, samplers, n_steps, n_particles, eta, langevin_step, langevin_t, snr, trained]
-    downloads.after(run.click(sampling_view, inputs, [anim, river, final, table, note, downloads.spec],
-                              api_name="sample"))
+    sampled = run.click(sampling_view, inputs, [anim, river, final, table, note, downloads.spec], api_name="sample")
+    downloads.after(sampled)
     q_inputs = setup.inputs + [source, samplers, n_particles, eta, langevin_step, langevin_t, snr, trained]
-    quality.click(quality_view, q_inputs, quality_plot, api_name="quality")
+    swept = quality.click(quality_view, q_inputs, quality_plot, api_name="quality")
+    stop.click(None, None, None, cancels=[sampled, swept], api_visibility="private")
     links.share_many("sampling", score=source, particles=n_particles, steps=n_steps, samplers=samplers, eta=eta,
                      snr=snr, lstep=langevin_step, lt=langevin_t)
     return []
