@@ -8,13 +8,15 @@ import numpy as np
 import torch
 
 from ..compare import reference_samples
+from ..cost import BUDGET_S, check_budget, training_cost
 from ..digits import digits_split
 from ..gpu import gpu_call
 from ..likelihood import log_likelihood
 from ..metrics import energy_distance
 from ..samplers import sample
 from ..training import TrainingDiverged
-from ..vae import encode, negative_elbo, train_vae, vae_sample
+from ..vae import DEFAULTS as VAE_DEFAULTS
+from ..vae import VAEConfig, build_vae, encode, negative_elbo, train_vae, vae_sample
 from ..viz.images import image_grid
 from ..viz.sampling import final_samples_figure
 from ..viz.vae import elbo_figure, latent_figure
@@ -51,6 +53,9 @@ def train_vae_view(dataset, means, stds, weights, process, seed, user_data, step
         train_data, extra = resolve_dataset(dataset, means, stds, weights, user_data), {}
     else:
         raise gr.Error(f"unknown data {data!r}; expected 'toy' or 'digits'")
+    dim = train_data.shape[1] if isinstance(train_data, torch.Tensor) else train_data.dim
+    per_step = training_cost(build_vae(VAEConfig(dim=dim, **extra), seed), steps=1, batch_size=VAE_DEFAULTS["batch_size"])
+    check_budget(steps * per_step, "This VAE training", f"Training steps (about {int(BUDGET_S / per_step):,} fit)")
 
     def work(report):
         return train_vae(train_data, steps=steps, seed=seed, report_every=REPORT_EVERY,
