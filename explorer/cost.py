@@ -16,7 +16,7 @@ import torch
 
 BUDGET_S = float(os.environ.get("EXPLORER_BUDGET_S", "30"))    # no request may be estimated above this (seconds)
 S_COMPONENT = 6e-9          # one particle against one mixture component, per data dimension (8-9 ns seen at D = 2)
-S_WEIGHT = 8e-11            # one particle through one network weight, forward (30-80 ps seen)
+S_WEIGHT = 6e-11            # one particle through one network weight, forward (30-80 ps seen)
 S_FIXED = 5e-7              # per particle and evaluation: the rest of a sampler step (noise, updates, checks)
 S_TRAIN_WEIGHT = 1.5e-10    # one training sample through one weight, forward + backward + Adam (70-115 ps seen)
 S_TRAIN_STEP = 2e-3         # per training step: sampling the batch, the optimiser, the EMA, the reports

@@ -71,10 +71,11 @@ def _per_particle(ds, model, clf) -> tuple[float, float]:
 
 
 def _check_cost(ds, model, clf, sampler: str, n: int, *, n_runs: int, what: str, lower: str) -> None:
-    """Refuse before starting when n_runs guided runs (each ≈ 2 network + 1 classifier evaluations) exceed the budget."""
+    """Refuse before starting when n_runs guided runs exceed the budget (half of them classifier guidance: a network
+    evaluation and a classifier gradient, half classifier-free: two network evaluations)."""
     net, clf_grad = _per_particle(ds, model, clf)
     nfe = sampler_nfe(SAMPLERS[sampler], SAMPLER_STEPS[sampler])
-    check_budget(n_runs * nfe * n * (2 * net + clf_grad), what, lower)
+    check_budget(n_runs * nfe * n * (1.5 * net + 0.5 * clf_grad), what, lower)
 
 
 def _methods(ds, sde, model, log_clf, y, gamma):
