@@ -6,9 +6,12 @@ h > 0), and its exact noisy score is the ideal denoiser's, GaussianMixture.from_
 """
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
+import os
+from pathlib import Path
 from typing import Sequence
 
 import torch
@@ -21,6 +24,9 @@ Tensor = torch.Tensor
 MIN_POINTS = 20
 MAX_POINTS = 20_000          # the exact empirical score costs O(M) per query point
 MAX_CSV_BYTES = 5_000_000
+MAX_LINE_CHARS = 1_000       # a row of two numbers and a label; longer lines are refused before they are parsed
+MAX_CSV_LINES = 5 * MAX_POINTS   # blank lines included
+EXCERPT = 30                 # characters of a cell quoted in an error message
 MAX_CLASSES = 20
 
 
@@ -71,53 +77,127 @@ def _class_indices(labels, m: int, class_names) -> tuple[Tensor, tuple[str, ...]
     return torch.searchsorted(used, y), tuple(names[k] for k in used.tolist())
 
 
-def parse_csv(text: str | bytes) -> tuple[Tensor, Tensor | None, tuple[str, ...] | None]:
-    """Rows "x,y" or "x,y,label" (an optional header row) -> (points [M, 2] float64, labels [M] or None, class names)."""
-    if isinstance(text, bytes):
-        if len(text) > MAX_CSV_BYTES:
-            raise ValueError(f"the CSV is {len(text) / 1e6:.1f} MB; the limit is {MAX_CSV_BYTES / 1e6:.0f} MB")
+def parse_csv(source) -> tuple[Tensor, Tensor | None, tuple[str, ...] | None]:
+    """Rows "x,y" or "x,y,label" (an optional header row) -> (points [M, 2] float64, labels [M] or None, class names).
+
+    source: text, UTF-8 bytes, a path or a binary file. It is read line by line and refused as soon as a limit is passed:
+    MAX_CSV_BYTES in all, MAX_LINE_CHARS per line, MAX_POINTS data rows, MAX_CSV_LINES lines; any line ending works
+    (LF, CRLF, CR). Error messages name the line and quote at most an excerpt of the offending cell.
+    """
+    xs, labels, n_cols = [], [], None
+    with _text_stream(source) as stream:
+        reader = csv.reader(_bounded_lines(stream))
         try:
-            text = text.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise ValueError("the CSV is not UTF-8 text") from None
-    if len(text.encode("utf-8")) > MAX_CSV_BYTES:
-        raise ValueError(f"the CSV is over {MAX_CSV_BYTES / 1e6:.0f} MB")
-    rows = [(i + 1, [c.strip() for c in row]) for i, row in enumerate(csv.reader(io.StringIO(text)))]
-    rows = [(i, r) for i, r in rows if any(r)]                       # skip blank lines
-    if not rows:
-        raise ValueError("the CSV is empty: expected rows of x,y or x,y,label")
-    if not (_is_number(rows[0][1][0]) or _is_number(rows[0][1][-1] if len(rows[0][1]) > 1 else "")):
-        rows = rows[1:]                                              # a header such as "x,y,label"
-        if not rows:
-            raise ValueError("the CSV has a header but no data rows")
-    if len(rows) > MAX_POINTS:
-        raise ValueError(f"the CSV has {len(rows):,} rows; at most {MAX_POINTS:,} are supported")
-    n_cols = len(rows[0][1])
-    if n_cols not in (2, 3):
-        raise ValueError(f"line {rows[0][0]} has {n_cols} columns; expected 2 (x,y) or 3 (x,y,label)")
-    xs, labels = [], []
-    for line, r in rows:
-        if len(r) != n_cols:
-            raise ValueError(f"line {line} has {len(r)} columns; expected {n_cols} like the first row")
-        point = []
-        for col, cell in zip("xy", r[:2]):
-            try:
-                v = float(cell)
-            except ValueError:
-                raise ValueError(f"line {line}: {col} = {cell[:30]!r} is not a number") from None
-            if not math.isfinite(v):
-                raise ValueError(f"line {line}: {col} = {cell!r} is not a finite number (NaN and infinity are not allowed)")
-            point.append(v)
-        xs.append(point)
-        if n_cols == 3:
-            if not r[2]:
-                raise ValueError(f"line {line}: the label is empty")
-            labels.append(r[2])
+            for row in reader:
+                cells = [c.strip() for c in row]
+                if not any(cells):
+                    continue                                                 # blank lines
+                if n_cols is None and not xs and not _looks_numeric(cells):
+                    n_cols = 0                                               # a header such as "x,y,label"
+                    continue
+                n_cols = _parse_row(cells, reader.line_num, n_cols or None, xs, labels)
+        except csv.Error as err:
+            raise ValueError(f"line {reader.line_num}: this is not CSV the reader understands "
+                             f"({_excerpt(str(err), 60)})") from None
+    if not xs:
+        raise ValueError("the CSV has a header but no data rows" if n_cols == 0 else
+                         "the CSV is empty: expected rows of x,y or x,y,label")
     points = torch.tensor(xs, dtype=torch.float64)
     if n_cols == 2:
         return points, None, None
     y, names = _encode_labels(labels)
     return points, y, names
+
+
+def _looks_numeric(cells: list[str]) -> bool:
+    """Whether a first row is data (its first or last cell a number) rather than a header."""
+    return _is_number(cells[0]) or (len(cells) > 1 and _is_number(cells[-1]))
+
+
+def _parse_row(cells: list[str], line: int, n_cols: int | None, xs: list, labels: list) -> int:
+    """Append one data row's (x, y) to xs and its label to labels; returns the number of columns (2 or 3)."""
+    if n_cols is None:
+        if len(cells) not in (2, 3):
+            raise ValueError(f"line {line} has {len(cells)} columns; expected 2 (x,y) or 3 (x,y,label)")
+        n_cols = len(cells)
+    elif len(cells) != n_cols:
+        raise ValueError(f"line {line} has {len(cells)} columns; expected {n_cols} like the first row")
+    if len(xs) >= MAX_POINTS:
+        raise ValueError(f"the CSV has more than {MAX_POINTS:,} rows; at most {MAX_POINTS:,} are supported")
+    xs.append([_number(cell, col, line) for col, cell in zip("xy", cells)])
+    if n_cols == 3:
+        if not cells[2]:
+            raise ValueError(f"line {line}: the label is empty")
+        labels.append(cells[2])
+    return n_cols
+
+
+def _number(cell: str, col: str, line: int) -> float:
+    """One coordinate cell as a finite float, or a ValueError quoting an excerpt of the cell."""
+    try:
+        v = float(cell)
+    except ValueError:
+        raise ValueError(f"line {line}: {col} = {_excerpt(cell)} is not a number") from None
+    if not math.isfinite(v):
+        raise ValueError(f"line {line}: {col} = {_excerpt(cell)} is not a finite number (NaN and infinity are not "
+                         f"allowed)")
+    return v
+
+
+def _excerpt(text: str, limit: int = EXCERPT) -> str:
+    """repr of text, cut to limit characters with an ellipsis and its full length when longer."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text):,} characters)"
+
+
+@contextlib.contextmanager
+def _text_stream(source):
+    """A text stream over source (str, bytes, a path or a binary file) with newline="" so csv sees every line ending."""
+    if isinstance(source, str):
+        if len(source) > MAX_CSV_BYTES:
+            raise ValueError(f"the CSV is over {MAX_CSV_BYTES / 1e6:.0f} MB")
+        yield io.StringIO(source, newline="")
+        return
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        if len(source) > MAX_CSV_BYTES:
+            raise ValueError(f"the CSV is {len(source) / 1e6:.1f} MB; the limit is {MAX_CSV_BYTES / 1e6:.0f} MB")
+        source = io.BytesIO(bytes(source))
+    if isinstance(source, (os.PathLike, Path)):
+        with open(source, "rb") as f, _text_stream(f) as stream:
+            yield stream
+        return
+    stream = io.TextIOWrapper(source, encoding="utf-8-sig", newline="")
+    try:
+        yield stream
+    except UnicodeDecodeError:
+        raise ValueError("the CSV is not UTF-8 text") from None
+    finally:
+        stream.detach()
+
+
+def _bounded_lines(stream):
+    """The stream's lines (endings kept), refused past MAX_LINE_CHARS each, MAX_CSV_LINES lines or MAX_CSV_BYTES in all."""
+    total = 0
+    for number in range(1, MAX_CSV_LINES + 2):
+        line = stream.readline(MAX_LINE_CHARS + 2)
+        if not line:
+            return
+        if number > MAX_CSV_LINES:
+            raise ValueError(f"the CSV has more than {MAX_CSV_LINES:,} lines; at most {MAX_POINTS:,} rows are supported")
+        if len(line) > MAX_LINE_CHARS and not _ends_line(line):
+            raise ValueError(f"line {number} is longer than {MAX_LINE_CHARS:,} characters; expected short rows "
+                             f"of x,y or x,y,label")
+        total += len(line)
+        if total > MAX_CSV_BYTES:
+            raise ValueError(f"the CSV is over {MAX_CSV_BYTES / 1e6:.0f} MB")
+        yield line
+
+
+def _ends_line(line: str) -> bool:
+    """Whether a line read with a length limit is complete (it has its ending, at most MAX_LINE_CHARS before it)."""
+    body = line.rstrip("\r\n")
+    return len(body) <= MAX_LINE_CHARS and len(body) < len(line)
 
 
 def _encode_labels(labels: list[str]) -> tuple[Tensor, tuple[str, ...]]:

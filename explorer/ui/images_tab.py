@@ -7,7 +7,7 @@ import torch
 
 from ..digit_classifier import shipped_classifier
 from ..digits import digits_split
-from ..images import load_image
+from ..images import check_sketch, load_image, load_rgba
 from ..inpaint import box_mask, inpaint, mask_from_drawing
 from ..samplers import sample
 from ..sdedit import sdedit
@@ -19,6 +19,7 @@ from .common import choice, number, plotly_src, read_markdown, user_errors
 from .exports import ImagePairGif, build_downloads
 from .link import Links
 from .streaming import stream_reports
+from .uploads import CheckedSketchpad
 
 IMAGE_SAMPLERS = [("DDPM (ancestral)", "ddpm"), ("DDIM (η = 0)", "ddim"), ("PF-ODE Heun", "pf_heun"),
                   ("DPM-Solver++(2M)", "dpm_solver_pp_2m"), ("Predictor–corrector", "pc")]
@@ -149,6 +150,15 @@ def sdedit_view(index, upload, t0, seed):
                                                  f"t₀ = {t0:g}, then 6 denoised versions, read as {pred}.")
 
 
+def _painted_alpha(drawn) -> np.ndarray | None:
+    """The alpha channel [H, W] of the sketchpad's composite (a file path, headers checked first), or None."""
+    composite = drawn.get("composite") if isinstance(drawn, dict) else drawn
+    if composite is None:
+        return None
+    check_sketch(drawn)
+    return load_rgba(composite)[..., -1]
+
+
 @user_errors
 @gpu_call(duration=30)
 def inpaint_view(index, upload, mask_name, seed, drawn=None):
@@ -157,9 +167,9 @@ def inpaint_view(index, upload, mask_name, seed, drawn=None):
     x0, label = _digit(index, upload)
     x0 = x0.to(model.device)
     size = model.config.shape[-1]
-    painted = drawn.get("composite") if isinstance(drawn, dict) else drawn
-    if painted is not None and np.asarray(painted)[..., -1].any():
-        mask = mask_from_drawing(np.asarray(painted)[..., -1], size)   # painted (alpha > 0) = to fill
+    painted = _painted_alpha(drawn)
+    if painted is not None and painted.any():
+        mask = mask_from_drawing(painted, size)                   # painted (alpha > 0) = to fill
     else:
         top, left, h, w = (v * size // 8 for v in MASKS[choice(mask_name, "mask", MASKS)])
         mask = box_mask((size, size), top, left, h, w)
@@ -229,8 +239,8 @@ def build_images_tab(links: Links) -> list:
         with gr.Row():
             upload = gr.File(label="…or your own image instead of the held-out digit",
                              file_types=[".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp"], type="filepath")
-            sketch = gr.Sketchpad(label="…or paint the part to hide (the square is the 8×8 digit)", type="numpy",
-                                  canvas_size=(160, 160), brush=gr.Brush(colors=["#D55E00"], default_size=20))
+            sketch = CheckedSketchpad(label="…or paint the part to hide (the square is the 8×8 digit)",
+                                      canvas_size=(160, 160), brush=gr.Brush(colors=["#D55E00"], default_size=20))
         with gr.Row():
             sdedit_btn = gr.Button("Noise and denoise")
             inpaint_btn = gr.Button("Fill in the hidden part")
