@@ -13,14 +13,20 @@ sampler, on any time grid, gives it inputs at the noise level it was trained for
 Outputs: prediction_type "epsilon" (score = -eps_hat / sigma), "sample" (x0_hat, Tweedie) or "v_prediction"
 (eps_hat = sigma x_t + alpha v_hat); conversions through explorer.scores.
 
+Local folders: from Python any folder loads (allow_local=True, the default). The app passes
+allow_local=local_models_dir(): only folders inside the one directory named by the environment variable
+EXPLORER_HUB_LOCAL_DIR, and none when it is unset or on a Hugging Face Space (SPACE_ID set); every other path gets one
+message, NOT_AVAILABLE, whether or not it exists, so the app tells nobody which folders the server has.
+
 Refused with a HubModelError (a ValueError whose message is meant for the user): diffusers not installed; a
-folder that does not exist; an id not on the Hub, or the Hub unreachable (offline) with the model not cached; a
-repository that is not a diffusers UNet2DModel (a text-to-image / latent model, a class-conditional UNet, a
-transformer, ...).
+folder that does not exist (or is not available); an id not on the Hub, or the Hub unreachable (offline) with the
+model not cached; a repository that is not a diffusers UNet2DModel (a text-to-image / latent model, a
+class-conditional UNet, a transformer, ...).
 """
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 from dataclasses import dataclass, field
@@ -34,6 +40,7 @@ from .sde import SDE, VPCosine, VPLinear
 from .tensors import as_time, default_device
 
 Tensor = torch.Tensor
+log = logging.getLogger("explorer.hub")
 
 INSTALL_HINT = "loading Hub models needs the optional package diffusers: pip install diffusers"
 REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
@@ -42,6 +49,9 @@ CONFIG_FILES = ["model_index.json", "config.json", "unet/config.json", "schedule
 PREDICTIONS = ("epsilon", "sample", "v_prediction")
 MAX_NAME = 1024                 # characters in a model id or folder (a Hub id is at most 193)
 LATENT_PARTS = ("vae", "vqvae", "text_encoder", "tokenizer")
+LOCAL_DIR_ENV = "EXPLORER_HUB_LOCAL_DIR"
+NOT_AVAILABLE = ("that local folder is not available on this server; give a Hub model id such as "
+                 "'google/ddpm-cifar10-32'")
 
 
 class HubModelError(ValueError):
@@ -117,8 +127,47 @@ def _on_disk(s: str, test: str = "exists") -> bool:
         return False
 
 
+def _path_syntax(s: str) -> bool:
+    """Written as a path (not as 'owner/name'), without asking the file system."""
+    return s.startswith((".", "/", "~")) or os.sep in s.replace("/", "", 1) or "\\" in s
+
+
 def _looks_like_path(s: str) -> bool:
-    return s.startswith((".", "/", "~")) or os.sep in s.replace("/", "", 1) or "\\" in s or _on_disk(s)
+    return _path_syntax(s) or _on_disk(s)
+
+
+def local_models_dir() -> Path | bool:
+    """The one directory the app may load local folders from (EXPLORER_HUB_LOCAL_DIR); False when unset or on a
+    Hugging Face Space."""
+    root = os.environ.get(LOCAL_DIR_ENV, "").strip()
+    if not root or os.environ.get("SPACE_ID"):
+        return False
+    return Path(root).expanduser()
+
+
+def _local_folder(name: str, allow_local: bool | str | os.PathLike) -> Path | None:
+    """The folder `name` names, if it is one that may be loaded; None for a Hub id; NOT_AVAILABLE otherwise."""
+    if allow_local is True:
+        if _on_disk(name, "is_dir"):
+            return Path(name).expanduser()
+        if _looks_like_path(name):
+            raise HubModelError(f"no such folder: {name!r}")
+        return None
+    if allow_local is False:
+        if _path_syntax(name):
+            raise HubModelError(NOT_AVAILABLE)
+        return None
+    try:
+        root = Path(allow_local).expanduser().resolve()
+        folder = (root / Path(name).expanduser()).resolve()      # an absolute name replaces root: checked below
+        inside = folder.is_relative_to(root) and folder.is_dir()
+    except (OSError, ValueError):
+        inside = False
+    if inside:
+        return folder
+    if _path_syntax(name):
+        raise HubModelError(NOT_AVAILABLE)
+    return None
 
 
 def _fetch_configs(repo_id: str, *, local_files_only: bool) -> Path:
@@ -138,8 +187,9 @@ def _fetch_configs(repo_id: str, *, local_files_only: bool) -> Path:
                             "connect to the internet once, or give a local folder") from err
     except hf_errors.HfHubHTTPError as err:
         raise HubModelError(f"the Hub refused {repo_id!r}: {str(err).splitlines()[0]}") from err
-    except OSError as err:        # connection errors from the HTTP client
-        raise HubModelError(f"cannot reach the Hugging Face Hub (offline?) to fetch {repo_id!r}: {err}") from err
+    except OSError as err:        # connection errors from the HTTP client (their text may name local cache paths)
+        log.warning("fetching %s failed: %s", repo_id, err)
+        raise HubModelError(f"cannot reach the Hugging Face Hub (offline?) to fetch {repo_id!r}") from err
 
 
 def _read_json(path: Path) -> dict | None:
@@ -188,18 +238,19 @@ def _process_of(scheduler_config: dict, alphas_cumprod: Tensor) -> SDE:
     return VPLinear(beta_min=k * b0, beta_max=k * b1)
 
 
-def load_hub_unet(model_id_or_path: str, *, device=None, local_files_only: bool = False) -> HubModel:
-    """A diffusers UNet2DModel (folder or Hub id, pipeline or bare layout) and its scheduler as a HubModel (eval mode)."""
+def load_hub_unet(model_id_or_path: str, *, device=None, local_files_only: bool = False,
+                  allow_local: bool | str | os.PathLike = True) -> HubModel:
+    """A diffusers UNet2DModel (folder or Hub id, pipeline or bare layout) and its scheduler as a HubModel (eval mode).
+    allow_local: True, any folder; False, none; a directory, only folders inside it (see the module docstring)."""
     if not isinstance(model_id_or_path, (str, os.PathLike)) or not str(model_id_or_path).strip():
         raise HubModelError("give a Hub model id such as 'google/ddpm-cifar10-32' or a local folder")
     name = str(model_id_or_path).strip()
     diffusers = _require_diffusers()
     if len(name) > MAX_NAME:
         raise HubModelError(f"a model id or folder name of {len(name)} characters is too long (at most {MAX_NAME})")
-    if _on_disk(name, "is_dir"):
-        root, repo_id = Path(name).expanduser(), None
-    elif _looks_like_path(name):
-        raise HubModelError(f"no such folder: {name!r}")
+    folder = _local_folder(name, allow_local)
+    if folder is not None:
+        root, repo_id = folder, None
     elif not REPO_ID.match(name):
         raise HubModelError(f"{name!r} is not a Hub model id; expected 'owner/name', e.g. 'google/ddpm-cifar10-32'")
     else:
@@ -211,8 +262,10 @@ def load_hub_unet(model_id_or_path: str, *, device=None, local_files_only: bool 
             unet = diffusers.UNet2DModel.from_pretrained(str(root), **kwargs)
         else:
             unet = diffusers.UNet2DModel.from_pretrained(repo_id, local_files_only=local_files_only, **kwargs)
-    except (OSError, ValueError, RuntimeError) as err:
-        raise HubModelError(f"could not load the UNet weights of {name!r}: {str(err).splitlines()[0]}") from err
+    except (OSError, ValueError, RuntimeError) as err:     # their text names cache or folder paths: logged only
+        log.warning("loading the UNet weights of %s failed: %s", name, err)
+        raise HubModelError(f"could not load the UNet weights of {name!r}: missing, incomplete or not the weights of "
+                            "this UNet") from err
     note = ""
     if scheduler_config is None:
         scheduler_config, note = {}, "no scheduler config: assumed DDPM's linear betas 1e-4..0.02 over 1000 steps"

@@ -101,3 +101,40 @@ def test_diffusers_missing_gives_the_install_hint(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_diffusers)
     with pytest.raises(HubModelError, match="pip install diffusers"):
         load_hub_unet("google/ddpm-cifar10-32")
+
+
+def test_the_app_loads_no_local_folder_unless_one_directory_is_configured(pipeline_dir, tmp_path, monkeypatch):
+    """allow_local=False (the app without EXPLORER_HUB_LOCAL_DIR): one message for every path, existing or not, a
+    model folder or not; nothing on the server is told apart."""
+    from explorer.hub import NOT_AVAILABLE, local_models_dir
+
+    monkeypatch.delenv("EXPLORER_HUB_LOCAL_DIR", raising=False)
+    assert local_models_dir() is False
+    (tmp_path / "empty").mkdir()
+    messages = set()
+    for name in (str(pipeline_dir), str(tmp_path / "empty"), str(tmp_path / "missing"), "/etc", "/root/.cache",
+                 "./assets", "~/", "../" * 5, "C:\\models", "/" + "x" * 300):
+        with pytest.raises(HubModelError) as err:
+            load_hub_unet(name, allow_local=local_models_dir(), local_files_only=True)
+        messages.add(str(err.value))
+    assert messages == {NOT_AVAILABLE}
+
+
+def test_a_configured_directory_serves_only_its_own_folders(tmp_path, monkeypatch):
+    from explorer.hub import NOT_AVAILABLE, local_models_dir
+
+    root, outside = tmp_path / "models", tmp_path / "outside"
+    _tiny_unet().save_pretrained(root / "mine")
+    _tiny_unet().save_pretrained(outside)                     # a real model, but outside the directory
+    (root / "link").symlink_to(outside)                       # a link inside pointing outside does not count
+    monkeypatch.setenv("EXPLORER_HUB_LOCAL_DIR", str(root))
+    monkeypatch.delenv("SPACE_ID", raising=False)
+    assert local_models_dir() == root
+    assert load_hub_unet("mine", allow_local=root, device="cpu").shape == (1, 8, 8)   # by its name in the directory
+    assert load_hub_unet(str(root / "mine"), allow_local=root, device="cpu").shape == (1, 8, 8)   # or its full path
+    for name in (str(outside), "mine/../../outside", "../outside", "./link", "link", "./no-such-model"):
+        with pytest.raises(HubModelError) as err:
+            load_hub_unet(name, allow_local=root, device="cpu", local_files_only=True)
+        assert str(err.value) == NOT_AVAILABLE or name == "link" and "not a Hub model id" in str(err.value), name
+    monkeypatch.setenv("SPACE_ID", "someone/diffusion-explorer")
+    assert local_models_dir() is False, "never on a Space"

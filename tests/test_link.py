@@ -53,3 +53,17 @@ def test_parse_value_rejects_a_widget_it_cannot_carry():
     with gr.Blocks():
         with pytest.raises(ValueError):
             parse_value(gr.Image(), "x")
+
+
+@pytest.mark.parametrize("key,raw", [("<a href=//evil>x</a>", "1"), ("n", "<img src=http://other/x>"),
+                                     ("<b style='color:red'>bold</b>", "<i>1</i>"), ("tab", "<script>x</script>"),
+                                     ("data", '"><img src=x onerror=alert(1)>')])
+def test_a_link_with_markup_is_reported_as_text(key, raw):
+    """The ignored entries are shown in a toast that renders HTML: no tag, quote or entity of the link survives."""
+    import html
+
+    _, ignored = _links().restore({key: raw})
+    assert len(ignored) == 1
+    assert "<" not in ignored[0] and ">" not in ignored[0] and '"' not in ignored[0]
+    quoted = raw if key in ("n", "tab", "data") else key           # a setting's bad value, or an unknown key
+    assert repr(quoted[:40]) in html.unescape(ignored[0]), "the characters themselves, once unescaped"

@@ -18,6 +18,7 @@ from ..gpu import gpu_call, model_on_default_device
 from .common import choice, number, plotly_src, read_markdown, user_errors
 from .exports import ImagePairGif, build_downloads
 from .link import Links
+from .safe_text import markdown_text
 from .streaming import stream_reports
 from .uploads import CheckedSketchpad
 
@@ -188,20 +189,21 @@ def inpaint_view(index, upload, mask_name, seed, drawn=None):
 @user_errors
 @gpu_call(duration=120)
 def hub_view(model_id, n_steps, seed, progress=gr.Progress()):
-    """API 'hub_sample': load a DDPM-style UNet from the Hugging Face Hub (or a local folder) and sample 4 images."""
-    from ..hub import load_hub_unet
+    """API 'hub_sample': load a DDPM-style UNet from the Hugging Face Hub (or a local folder inside the one directory
+    EXPLORER_HUB_LOCAL_DIR names, when set) and sample 4 images."""
+    from ..hub import load_hub_unet, local_models_dir
 
     if not isinstance(model_id, str) or not model_id.strip():
-        raise gr.Error("Give a Hub model id such as google/ddpm-cifar10-32, or a local folder.")
+        raise gr.Error("Give a Hub model id such as google/ddpm-cifar10-32.")
     steps = number(n_steps, "Steps", 5, 200, integer=True)
     g = torch.Generator().manual_seed(number(seed, "Seed", 0, 2 ** 31 - 1, integer=True))
     progress(0.05, desc="loading the model")
-    hub = load_hub_unet(model_id.strip())
+    hub = load_hub_unet(model_id.strip(), allow_local=local_models_dir())
     x_init = hub.prior_sample(4, generator=g)
     res = sample("ddim", hub.score_fn(), hub.sde, x_init, n_steps=steps, generator=g,
                  callback=lambda i, t, x: progress(i / steps, desc=f"step {i}/{steps}"))
     return image_grid(res.x.clamp(-1, 1).cpu().numpy(), 4, scale=max(1, 128 // hub.shape[-1])), \
-        f"{hub.source}: 4 samples, {res.nfe} network evaluations on {hub.device}."
+        f"{markdown_text(hub.source)}: 4 samples, {res.nfe} network evaluations on {hub.device}."
 
 
 def build_images_tab(links: Links) -> list:
@@ -250,7 +252,7 @@ def build_images_tab(links: Links) -> list:
         inpaint_btn.click(inpaint_view, [index, upload, mask, seed, sketch], [edit, edit_note], api_name="inpaint")
     with gr.Accordion("A model from the Hugging Face Hub (needs network and `pip install diffusers`)", open=False):
         with gr.Row():
-            hub_id = gr.Textbox(value="google/ddpm-cifar10-32", label="Model id or local folder")
+            hub_id = gr.Textbox(value="google/ddpm-cifar10-32", label="Model id")
             hub_steps = gr.Slider(5, 200, value=50, step=1, label="DDIM steps")
             hub_btn = gr.Button("Load and sample")
         hub_note = gr.Markdown()

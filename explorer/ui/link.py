@@ -6,6 +6,8 @@ import math
 
 import gradio as gr
 
+from .safe_text import html_text
+
 MAX_TEXT = 200          # characters of a text field carried in a link
 MAX_PARAMS = 64         # query parameters read from a link (there are fewer settings than this)
 
@@ -49,6 +51,11 @@ def parse_value(component, raw: str):
     raise ValueError("not a shareable setting")
 
 
+def _quoted(text: str) -> str:
+    """A link's key or value in a message: at most 40 characters, quoted, escaped."""
+    return html_text(repr(text[:40]))
+
+
 class Links:
     """The settings a link carries: a key per control, plus the open tab; builds the copy button and the restore step."""
 
@@ -68,21 +75,22 @@ class Links:
             self.share(f"{prefix}.{name}", component)
 
     def restore(self, query: dict) -> tuple[dict, list[str]]:
-        """The values a link's query gives (key -> value) and a message per entry that was ignored."""
+        """The values a link's query gives (key -> value) and a message per entry that was ignored (the link's text
+        escaped: the toast that shows them renders HTML)."""
         values, ignored = {}, []
         for key, raw in list(query.items())[:MAX_PARAMS]:
             if key == "tab":
                 if raw in self.tab_ids.values():
                     values["tab"] = raw
                 else:
-                    ignored.append(f"tab={raw[:40]!r} (no such tab)")
+                    ignored.append(f"tab={_quoted(raw)} (no such tab)")
             elif key in self.controls:
                 try:
                     values[key] = parse_value(self.controls[key], raw)
                 except ValueError as e:
-                    ignored.append(f"{key}={raw[:40]!r} ({e})")
+                    ignored.append(f"{html_text(key)}={_quoted(raw)} ({html_text(e)})")
             else:
-                ignored.append(f"{key[:40]!r} (not a setting)")
+                ignored.append(f"{_quoted(key)} (not a setting)")
         return values, ignored
 
     def copy_js(self) -> str:
