@@ -24,6 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .digits import DigitsSplit, NUM_CLASSES, resize_digits
+from .nn.loop import fit
 from .tensors import seeded
 
 Tensor = torch.Tensor
@@ -128,34 +129,30 @@ def train_classifier(train: DigitsSplit, heldout: DigitsSplit, *, config: DigitC
     callback(epoch, train_loss, heldout_accuracy) runs after each epoch. The held-out accuracy is stored in info.
     """
     config = config or DigitClassifierConfig(image_size=train.x.shape[-1])
-    net = seeded(lambda: DigitClassifier(config), seed)
+    net = seeded(lambda: DigitClassifier(config), seed).train()
     g = torch.Generator().manual_seed(seed)
-    opt = torch.optim.Adam(net.parameters(), lr=lr, weight_decay=1e-4)
     n = len(train)
     steps_per_epoch = math.ceil(n / batch_size)
-    total = epochs * steps_per_epoch
-    step = 0
     model = TrainedClassifier(config, net, {})
-    for epoch in range(epochs):
-        net.train()
-        perm = torch.randperm(n, generator=g)
-        loss_sum = 0.0
-        for i in range(0, n, batch_size):
-            idx = perm[i:i + batch_size]
-            x = _augment(train.x[idx], g)
-            for group in opt.param_groups:
-                group["lr"] = 0.5 * lr * (1 + math.cos(math.pi * step / total))
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed * 100_003 + step)          # dropout masks, reproducible
-                loss = F.cross_entropy(net(x), train.y[idx])
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            loss_sum += loss.item() * idx.numel()
-            step += 1
-        acc = model.accuracy(heldout.x, heldout.y)
+    order: list[Tensor] = []
+
+    def loss_step(step):
+        k = step % steps_per_epoch
+        if k == 0:
+            order[:] = [torch.randperm(n, generator=g)]               # a new pass over the data
+        idx = order[0][k * batch_size:(k + 1) * batch_size]
+        x = _augment(train.x[idx], g)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed * 100_003 + step)                   # dropout masks, reproducible
+            return F.cross_entropy(net(x), train.y[idx]), {}
+
+    def on_report(done, means, elapsed):
         if callback is not None:
-            callback(epoch + 1, loss_sum / n, acc)
+            callback(done // steps_per_epoch, means["loss"], model.accuracy(heldout.x, heldout.y))
+        net.train()                                                   # accuracy() evaluates in eval mode
+
+    fit(net, loss_step, steps=epochs * steps_per_epoch, lr=lr, report_every=steps_per_epoch, on_report=on_report,
+        weight_decay=1e-4, blow_up=None, what="the digit classifier's loss")
     net.requires_grad_(False).eval()
     model.info.update(epochs=epochs, batch_size=batch_size, lr=lr, seed=seed, n_train=n, n_heldout=len(heldout),
                       heldout_accuracy=round(model.accuracy(heldout.x, heldout.y), 6))

@@ -17,16 +17,15 @@ A class label y in {0..C-1} enters through an embedding with one extra "no label
 from __future__ import annotations
 
 import copy
-import dataclasses
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import torch
 from torch import nn
 
 from . import scores as conv
-from .sde import PROCESSES, SDE
+from .nn.config import NetConfig, for_data
+from .sde import SDE
 from .tensors import append_dims, as_time
 
 Tensor = torch.Tensor
@@ -34,7 +33,7 @@ PARAMETERISATIONS = ("eps", "x0", "score")
 
 
 @dataclass(frozen=True)
-class ScoreNetConfig:
+class ScoreNetConfig(NetConfig):
     """Everything needed to rebuild a score network: sizes, what it predicts, and the process/data it was made for."""
 
     dim: int = 2
@@ -42,62 +41,21 @@ class ScoreNetConfig:
     depth: int = 3
     num_classes: int = 0                  # 0: unconditional; C > 0: labels 0..C-1 plus the "no label" token C
     parameterisation: str = "eps"         # one of PARAMETERISATIONS
-    process: str = "vp_linear"            # a name in explorer.sde.PROCESSES
-    process_params: tuple = ()            # non-default fields of that process, as (name, value) pairs
-    dataset: str = ""                     # informational: the dataset it was trained on
-    data_std: float = 1.0                 # sigma_data in c_in(t); built-in datasets are standardised to 1
     time_features: int = 16               # the time embedding has 2 * time_features entries
     x_features: int = 6                   # Fourier features of c_in x at frequencies 2^0 .. 2^(L-1) (0: none)
+
+    INTEGERS = (("dim", 1), ("width", 1), ("depth", 1), ("num_classes", 0), ("time_features", 1), ("x_features", 0))
 
     def __post_init__(self):
         if self.parameterisation not in PARAMETERISATIONS:
             raise ValueError(f"unknown parameterisation {self.parameterisation!r}; expected one of {list(PARAMETERISATIONS)}")
-        if self.process not in PROCESSES:
-            raise ValueError(f"unknown process {self.process!r}; expected one of {sorted(PROCESSES)}")
-        for name, lo in (("dim", 1), ("width", 1), ("depth", 1), ("num_classes", 0), ("time_features", 1), ("x_features", 0)):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-                raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
-        if not (math.isfinite(self.data_std) and self.data_std > 0):
-            raise ValueError(f"data_std must be positive and finite, got {self.data_std!r}")
-        object.__setattr__(self, "process_params", tuple((str(k), float(v)) for k, v in self.process_params))
+        super().__post_init__()
 
     @staticmethod
     def for_data(dataset, sde: SDE, *, conditional: bool = True, **overrides) -> "ScoreNetConfig":
         """The config matching a dataset (dim, classes, name, sigma_data = RMS of x) and a process (name, non-default parameters)."""
         num_classes = dataset.num_classes if conditional and dataset.num_classes > 1 else 0
-        exact = getattr(dataset, "mixture", None) or getattr(dataset, "empirical", None)
-        data_std = float((exact.variance() + exact.mean() ** 2).mean().sqrt()) if exact is not None else 1.0
-        return ScoreNetConfig(**{"dim": dataset.dim, "num_classes": num_classes, "dataset": dataset.name,
-                                 "data_std": data_std, **process_fields(sde), **overrides})
-
-    def make_sde(self) -> SDE:
-        """The forward process this network was trained under."""
-        return PROCESSES[self.process](**dict(self.process_params))
-
-    def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["process_params"] = dict(self.process_params)
-        return d
-
-    @staticmethod
-    def from_dict(d: dict[str, Any]) -> "ScoreNetConfig":
-        """Inverse of to_dict; unknown keys fail with the valid ones."""
-        known = {f.name for f in dataclasses.fields(ScoreNetConfig)}
-        extra = set(d) - known
-        if extra:
-            raise ValueError(f"unknown config keys {sorted(extra)}; expected some of {sorted(known)}")
-        d = dict(d)
-        d["process_params"] = tuple(dict(d.get("process_params", {})).items())
-        return ScoreNetConfig(**d)
-
-
-def process_fields(sde: SDE) -> dict[str, Any]:
-    """{"process": name, "process_params": non-default dataclass fields} of a forward process."""
-    default = type(sde)()
-    params = tuple((f.name, getattr(sde, f.name)) for f in dataclasses.fields(sde)
-                   if getattr(sde, f.name) != getattr(default, f.name))
-    return {"process": sde.name, "process_params": params}
+        return for_data(ScoreNetConfig, dataset, sde, **{"dim": dataset.dim, "num_classes": num_classes, **overrides})
 
 
 def fourier_features(x: Tensor, n_octaves: int) -> Tensor:
@@ -117,19 +75,40 @@ def time_embedding(t: Tensor, n_features: int) -> Tensor:
     return torch.cat([torch.sin(arg), torch.cos(arg)], dim=1)
 
 
-class ScoreNet(nn.Module):
-    """MLP: h = W_x ff(c_in x) + W_t emb(t) + E[y];  depth residual blocks h += W SiLU(h);  out = W_o SiLU(h); [N, D] -> [N, D]."""
+class NoisyMLP(nn.Module):
+    """The trunk every toy network shares: h = W_x ff(c_in(t) x) + W_t emb(t); `depth` residual blocks h += W SiLU(h);
+    out = W_o SiLU(h). Subclasses add to h before the blocks (a label embedding). x [N, D], t [N] -> [N, out_dim]."""
 
-    def __init__(self, config: ScoreNetConfig):
+    def __init__(self, config, out_dim: int):
         super().__init__()
         self.config = config
         self.sde = config.make_sde()
         w = config.width
         self.in_x = nn.Linear(config.dim * (2 * config.x_features + 1), w)
         self.in_t = nn.Linear(2 * config.time_features, w)
-        self.label = nn.Embedding(config.num_classes + 1, w) if config.num_classes > 0 else None
         self.blocks = nn.ModuleList(nn.Sequential(nn.SiLU(), nn.Linear(w, w)) for _ in range(config.depth))
-        self.out = nn.Sequential(nn.SiLU(), nn.Linear(w, config.dim))
+        self.out = nn.Sequential(nn.SiLU(), nn.Linear(w, out_dim))
+
+    def embed(self, x: Tensor, t: Tensor) -> Tensor:
+        """h = W_x ff(c_in x) + W_t emb(t), c_in = 1 / sqrt(alpha^2 sigma_data^2 + sigma^2); [N, D], [N] -> [N, width]."""
+        a, s = self.sde.mean_coef(t), self.sde.std(t)
+        c_in = torch.rsqrt((a * self.config.data_std) ** 2 + s ** 2)
+        h = self.in_x(fourier_features(append_dims(c_in, x.ndim) * x, self.config.x_features))
+        return h + self.in_t(time_embedding(t, self.config.time_features))
+
+    def head(self, h: Tensor) -> Tensor:
+        """The residual blocks and the output layer; [N, width] -> [N, out_dim]."""
+        for block in self.blocks:
+            h = h + block(h)
+        return self.out(h)
+
+
+class ScoreNet(NoisyMLP):
+    """The score MLP: NoisyMLP with a label embedding E[y] added to h; [N, D] -> [N, D] (eps_hat, x0_hat or score)."""
+
+    def __init__(self, config: ScoreNetConfig):
+        super().__init__(config, config.dim)
+        self.label = nn.Embedding(config.num_classes + 1, config.width) if config.num_classes > 0 else None
 
     @property
     def null_label(self) -> int:
@@ -139,17 +118,12 @@ class ScoreNet(nn.Module):
     def forward(self, x: Tensor, t: Tensor, y: Tensor | None = None) -> Tensor:
         """Raw prediction (eps_hat, x0_hat or score, per config.parameterisation); x [N, D], t [N] or [], y [N] or None."""
         t = as_time(t, x)
-        a, s = self.sde.mean_coef(t), self.sde.std(t)
-        c_in = torch.rsqrt((a * self.config.data_std) ** 2 + s ** 2)
-        h = self.in_x(fourier_features(append_dims(c_in, x.ndim) * x, self.config.x_features))
-        h = h + self.in_t(time_embedding(t, self.config.time_features))
+        h = self.embed(x, t)
         if self.label is not None:
             if y is None:
                 y = torch.full((x.shape[0],), self.null_label, dtype=torch.long, device=x.device)
             h = h + self.label(y)
-        for block in self.blocks:
-            h = h + block(h)
-        return self.out(h)
+        return self.head(h)
 
 
 def raw_to_score(raw: Tensor, x: Tensor, t: Tensor, sde: SDE, parameterisation: str) -> Tensor:

@@ -11,16 +11,16 @@ from __future__ import annotations
 import copy
 import json
 import math
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
 import torch
 
-from . import interrupt
 from .losses import dsm_loss
-from .networks import EMA, ScoreNet, ScoreNetConfig, network_score, process_fields
+from .networks import EMA, ScoreNet, ScoreNetConfig, network_score
+from .nn.config import process_fields
+from .nn.loop import BLOW_UP, TrainingDiverged, check_positive_int, fit, lr_at  # noqa: F401 (re-exported)
 from .sde import SDE
 from .tensors import default_device, seeded
 
@@ -28,11 +28,6 @@ Tensor = torch.Tensor
 
 DEFAULTS = dict(steps=2000, lr=3e-3, batch_size=1024, ema_decay=0.995, p_uncond=0.1, warmup=100)
 CONFIG_FILE, WEIGHTS_FILE = "config.json", "weights.pt"
-BLOW_UP = 1e4          # a loss this many times its first value (or NaN / inf) means training diverged
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the message names the step and suggests a smaller learning rate."""
 
 
 @dataclass(eq=False)
@@ -88,13 +83,6 @@ def build_net(config: ScoreNetConfig, seed: int) -> ScoreNet:
     return seeded(lambda: ScoreNet(config), seed)
 
 
-def lr_at(step: int, steps: int, lr: float, warmup: int) -> float:
-    """Linear warm-up over `warmup` steps, then cosine decay to 0 at `steps`."""
-    if step < warmup:
-        return lr * (step + 1) / warmup
-    return 0.5 * lr * (1 + math.cos(math.pi * (step - warmup) / max(steps - warmup, 1)))
-
-
 def train(config: ScoreNetConfig, dataset, sde: SDE, *, steps: int = DEFAULTS["steps"], lr: float = DEFAULTS["lr"],
           batch_size: int = DEFAULTS["batch_size"], seed: int = 0, callback: Callback | None = None,
           report_every: int = 100, device=None, ema_decay: float = DEFAULTS["ema_decay"],
@@ -105,52 +93,35 @@ def train(config: ScoreNetConfig, dataset, sde: SDE, *, steps: int = DEFAULTS["s
     so far is returned). A NaN/inf loss, or one BLOW_UP times its first value, raises TrainingDiverged (the caller
     keeps its previous model).
     """
-    _check_args(config, dataset, sde, steps=steps, lr=lr, batch_size=batch_size, report_every=report_every,
-                ema_decay=ema_decay, p_uncond=p_uncond, warmup=warmup)
+    _check_args(config, dataset, sde, batch_size=batch_size, ema_decay=ema_decay, p_uncond=p_uncond)
     device = torch.device(device) if device is not None else default_device()
     net = build_net(config, seed).to(device).train()
     sde = net.sde
     ema = EMA(net, ema_decay)
-    opt = torch.optim.Adam(net.parameters(), lr=lr, fused=device.type in ("cpu", "cuda"))
     g = torch.Generator().manual_seed(seed)
     conditional = config.num_classes > 0
     info = dict(steps=0, lr=lr, batch_size=batch_size, seed=seed, ema_decay=ema_decay, warmup=warmup,
                 p_uncond=p_uncond if conditional else 0.0, dataset=dataset.name)
     model = TrainedModel(config, ema.net, info, [], raw=net)
-    t0, running, n_running = time.perf_counter(), 0.0, 0
-    for step in range(steps):
-        interrupt.check()
+
+    def loss_step(step):
         x0, y = dataset.sample(batch_size, generator=g)
         x0, y = x0.to(device), (y.to(device) if conditional else None)
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step, steps, lr, warmup)
-        loss = dsm_loss(net, x0, y, sde=sde, p_uncond=p_uncond, generator=g)
-        value = loss.item()
-        if step == 0:
-            first = value                          # the blow-up test compares against the first loss
-        if not math.isfinite(value) or value > BLOW_UP * max(first, 1.0):
-            raise TrainingDiverged(f"the loss became {value:.3g} at step {step + 1} (it was {first:.3g} at step 1; "
-                                   f"learning rate {lr:g}): training diverged; try a smaller learning rate")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        ema.update(net)
-        running, n_running = running + value, n_running + 1
-        done = step + 1
-        if done % report_every == 0 or done == steps:
-            model.losses.append(running / n_running)
-            info["steps"] = done
-            progress = Progress(done, steps, running / n_running, model, time.perf_counter() - t0)
-            running, n_running = 0.0, 0
-            if callback is not None and callback(progress) is False:
-                break
-    info["steps"] = done
+        return dsm_loss(net, x0, y, sde=sde, p_uncond=p_uncond, generator=g), {}
+
+    def on_report(done, means, elapsed):
+        model.losses.append(means["loss"])
+        info["steps"] = done
+        return None if callback is None else callback(Progress(done, steps, means["loss"], model, elapsed))
+
+    info["steps"] = fit(net, loss_step, steps=steps, lr=lr, warmup=warmup, report_every=report_every,
+                        on_report=on_report, ema=ema)
     net.requires_grad_(False).eval()
     return model
 
 
-def _check_args(config, dataset, sde, *, steps, lr, batch_size, report_every, ema_decay, p_uncond, warmup):
-    """Fail loudly, naming the bad value, before any work is done."""
+def _check_args(config, dataset, sde, *, batch_size, ema_decay, p_uncond):
+    """Fail loudly, naming the bad value, before any work is done (steps, lr, warm-up: explorer.nn.loop.fit)."""
     if config.dim != dataset.dim:
         raise ValueError(f"config.dim = {config.dim} but dataset {dataset.name!r} is {dataset.dim}D")
     if config.num_classes not in (0, dataset.num_classes):
@@ -160,14 +131,10 @@ def _check_args(config, dataset, sde, *, steps, lr, batch_size, report_every, em
     if (config.process, config.process_params) != (fields["process"], fields["process_params"]):
         raise ValueError(f"config is for process {config.process!r} {dict(config.process_params)} but the sde is "
                          f"{fields['process']!r} {dict(fields['process_params'])}; use ScoreNetConfig.for_data(dataset, sde)")
-    checks = [("steps", steps, 1, 1_000_000), ("batch_size", batch_size, 1, 1_000_000),
-              ("report_every", report_every, 1, 1_000_000), ("warmup", warmup, 0, 1_000_000)]
-    for name, v, lo, hi in checks:
-        if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
-            raise ValueError(f"{name} must be an integer in [{lo}, {hi}], got {v!r}")
-    for name, v, lo, hi in (("lr", lr, 0.0, 10.0), ("ema_decay", ema_decay, 0.0, 1.0), ("p_uncond", p_uncond, 0.0, 1.0)):
-        if not (isinstance(v, (int, float)) and math.isfinite(v) and lo <= v <= hi) or (name == "lr" and v <= 0):
-            raise ValueError(f"{name} must be a finite number in {'(' if name == 'lr' else '['}{lo}, {hi}], got {v!r}")
+    check_positive_int("batch_size", batch_size)
+    for name, v in (("ema_decay", ema_decay), ("p_uncond", p_uncond)):
+        if not (isinstance(v, (int, float)) and math.isfinite(v) and 0.0 <= v <= 1.0):
+            raise ValueError(f"{name} must be a finite number in [0.0, 1.0], got {v!r}")
     if ema_decay >= 1.0:
         raise ValueError(f"ema_decay must be < 1, got {ema_decay}")
 

@@ -16,16 +16,14 @@ from __future__ import annotations
 
 import copy
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Callable
 
 import torch
 from torch import nn
 
-from . import interrupt
+from .nn.loop import check_positive_int, fit
 from .tensors import default_device, seeded
-from .training import TrainingDiverged, lr_at
 
 Tensor = torch.Tensor
 
@@ -171,55 +169,41 @@ def train_vae(dataset, *, steps: int = DEFAULTS["steps"], lr: float = DEFAULTS["
 
     dataset: anything with .dim and .sample(n, generator=) -> (x, y) (explorer.distributions), or a tensor [M, ...] of
     training points. callback(VAEProgress) runs every report_every steps and at the end; returning False stops
-    training (the model so far is returned). A NaN/inf ELBO raises explorer.training.TrainingDiverged.
+    training (the model so far is returned). A NaN/inf ELBO raises explorer.nn.loop.TrainingDiverged.
     """
     dim, name = _dim_and_name(dataset)
     config = VAEConfig(**{"dim": dim, "dataset": name, **config_overrides})
     if config.dim != dim:
         raise ValueError(f"config dim = {config.dim} but the data are {dim}-dimensional")
     kl_warmup = steps // 3 if kl_warmup is None else kl_warmup
-    for key, v, lo in (("steps", steps, 1), ("batch_size", batch_size, 1), ("report_every", report_every, 1),
-                       ("warmup", warmup, 0), ("kl_warmup", kl_warmup, 0)):
-        if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= 1_000_000:
-            raise ValueError(f"{key} must be an integer in [{lo}, 1000000], got {v!r}")
-    if not (isinstance(lr, (int, float)) and math.isfinite(lr) and 0 < lr <= 10):
-        raise ValueError(f"lr must be a finite number in (0, 10], got {lr!r}")
+    check_positive_int("batch_size", batch_size)
+    check_positive_int("kl_warmup", kl_warmup, 0)
     device = torch.device(device) if device is not None else default_device()
     net = build_vae(config, seed).to(device).train()
-    opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=lr)
     g = torch.Generator().manual_seed(seed)
     draw = _batches(dataset, batch_size, g)
     model = TrainedVAE(config, net, dict(steps=0, lr=lr, batch_size=batch_size, seed=seed, warmup=warmup,
                                          kl_warmup=kl_warmup, dataset=name))
-    t0, sums, n_run, done = time.perf_counter(), [0.0, 0.0], 0, 0
-    for step in range(steps):
-        interrupt.check()
+
+    def loss_step(step):
         x = draw().to(device)
         eps = torch.randn((1, x.shape[0], config.latent_dim), generator=g).to(device)
-        for group in opt.param_groups:
-            group["lr"] = lr_at(step, steps, lr, warmup)
         recon, kl = net.terms(x, eps)
         recon, kl = recon.mean(), kl.mean()
-        beta = min(1.0, (step + 1) / kl_warmup) if kl_warmup > 0 else 1.0
-        loss = beta * kl - recon
-        if not math.isfinite(loss.item()):
-            raise TrainingDiverged(f"the ELBO became {(recon - kl).item()} at step {step + 1} (learning rate {lr:g}): "
-                                   "training diverged; try a smaller learning rate")
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        sums, n_run, done = [sums[0] + recon.item(), sums[1] + kl.item()], n_run + 1, step + 1
-        if done % report_every == 0 or done == steps:
-            r, k = sums[0] / n_run, sums[1] / n_run
-            model.elbos.append(r - k)
-            model.recons.append(r)
-            model.kls.append(k)
-            model.info["steps"] = done
-            progress = VAEProgress(done, steps, k - r, r - k, r, k, model, time.perf_counter() - t0)
-            sums, n_run = [0.0, 0.0], 0
-            if callback is not None and callback(progress) is False:
-                break
-    model.info["steps"] = done
+        beta = min(1.0, (step + 1) / kl_warmup) if kl_warmup > 0 else 1.0    # KL annealing; the ELBO has beta = 1
+        return beta * kl - recon, {"recon": recon, "kl": kl}
+
+    def on_report(done, means, elapsed):
+        r, k = means["recon"], means["kl"]
+        model.elbos.append(r - k)
+        model.recons.append(r)
+        model.kls.append(k)
+        model.info["steps"] = done
+        progress = VAEProgress(done, steps, k - r, r - k, r, k, model, elapsed)
+        return None if callback is None else callback(progress)
+
+    model.info["steps"] = fit(net, loss_step, steps=steps, lr=lr, warmup=warmup, report_every=report_every,
+                              on_report=on_report, blow_up=None, what="the VAE's loss (−ELBO with KL annealing)")
     net.requires_grad_(False).eval()
     return model
 
