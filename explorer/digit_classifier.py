@@ -12,7 +12,6 @@ trace is the sum of the square roots of its eigenvalues, negatives from rounding
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,13 +23,13 @@ from torch import nn
 from torch.nn import functional as F
 
 from .digits import DigitsSplit, NUM_CLASSES, resize_digits
+from .nn.checkpoints import read_checkpoint, write_checkpoint
 from .nn.loop import fit
 from .tensors import seeded
 
 Tensor = torch.Tensor
 
 CLASSIFIER_DIR = Path(__file__).resolve().parent.parent / "assets" / "digit_classifier"
-CONFIG_FILE, WEIGHTS_FILE = "config.json", "weights.pt"
 
 
 @dataclass(frozen=True)
@@ -161,26 +160,17 @@ def train_classifier(train: DigitsSplit, heldout: DigitsSplit, *, config: DigitC
 
 # --- checkpoints ------------------------------------------------------------------------------------------
 def save_classifier(model: TrainedClassifier, folder=CLASSIFIER_DIR) -> Path:
-    """folder/config.json ({"config", "training"} with the held-out accuracy) and folder/weights.pt."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    meta = {"format": 1, "kind": "digit_classifier", "config": dataclasses.asdict(model.config), "training": model.info}
-    (folder / CONFIG_FILE).write_text(json.dumps(meta, indent=1) + "\n")
-    torch.save({k: v.detach().cpu().contiguous() for k, v in model.net.state_dict().items()}, folder / WEIGHTS_FILE)
-    return folder
+    """folder/config.json ({"kind", "config", "training"} with the held-out accuracy) and folder/weights.pt."""
+    meta = {"kind": "digit_classifier", "config": dataclasses.asdict(model.config), "training": model.info}
+    return write_checkpoint(folder, model.net, meta)
 
 
 def load_classifier(folder=CLASSIFIER_DIR) -> TrainedClassifier:
     """Read a checkpoint of save_classifier (weights_only=True), on the CPU, eval mode."""
-    folder = Path(folder)
-    for f in (CONFIG_FILE, WEIGHTS_FILE):
-        if not (folder / f).is_file():
-            raise FileNotFoundError(f"no {f} in {folder} (retrain: python scripts/train_digit_classifier.py)")
-    meta = json.loads((folder / CONFIG_FILE).read_text())
-    config = DigitClassifierConfig(**meta["config"])
-    net = DigitClassifier(config)
-    net.load_state_dict(torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True))
-    return TrainedClassifier(config, net.requires_grad_(False).eval(), dict(meta.get("training", {})))
+    config, net, meta = read_checkpoint(folder, lambda d: DigitClassifierConfig(**d),
+                                        lambda c, _: DigitClassifier(c), device="cpu",
+                                        hint=" (retrain: python scripts/train_digit_classifier.py)")
+    return TrainedClassifier(config, net, dict(meta.get("training", {})))
 
 
 @lru_cache(maxsize=1)

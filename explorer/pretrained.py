@@ -4,7 +4,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from .training import CONFIG_FILE, WEIGHTS_FILE, TrainedModel, load_checkpoint
+from .nn.checkpoints import CONFIG_FILE, WEIGHTS_FILE
+from .training import TrainedModel, load_checkpoint
 
 TOY_MODELS_DIR = Path(__file__).resolve().parent.parent / "toy_models"
 DEFAULT_PROCESS = "vp_linear"

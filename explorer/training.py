@@ -9,7 +9,6 @@ an EMA of the weights is what samplers use.
 from __future__ import annotations
 
 import copy
-import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +18,7 @@ import torch
 
 from .losses import dsm_loss
 from .networks import EMA, ScoreNet, ScoreNetConfig, network_score
+from .nn.checkpoints import read_checkpoint, write_checkpoint
 from .nn.config import process_fields
 from .nn.loop import BLOW_UP, TrainingDiverged, check_positive_int, fit, lr_at  # noqa: F401 (re-exported)
 from .sde import SDE
@@ -27,7 +27,6 @@ from .tensors import default_device, seeded
 Tensor = torch.Tensor
 
 DEFAULTS = dict(steps=2000, lr=3e-3, batch_size=1024, ema_decay=0.995, p_uncond=0.1, warmup=100)
-CONFIG_FILE, WEIGHTS_FILE = "config.json", "weights.pt"
 
 
 @dataclass(eq=False)
@@ -141,31 +140,9 @@ def _check_args(config, dataset, sde, *, batch_size, ema_decay, p_uncond):
 
 # --- checkpoints ----------------------------------------------------------------------------------
 def save_checkpoint(model: TrainedModel, folder, *, half: bool = False) -> Path:
-    """Write folder/config.json ({"config", "training"}) and folder/weights.pt (EMA state dict, float32 or float16)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
-             for k, v in model.net.state_dict().items()}
-    meta = {"format": 1, "config": model.config.to_dict(), "training": model.info,
-            "losses": [round(v, 6) for v in model.losses]}
-    (folder / CONFIG_FILE).write_text(json.dumps(meta, indent=1) + "\n")
-    torch.save(state, folder / WEIGHTS_FILE)
-    return folder
-
-
-def read_checkpoint(folder, config_from_dict, build, *, device=None, hint: str = ""):
-    """(config, eval-mode net on device, meta) from folder/config.json + folder/weights.pt (torch.load, weights_only=True)."""
-    folder = Path(folder)
-    for f in (CONFIG_FILE, WEIGHTS_FILE):
-        if not (folder / f).is_file():
-            raise FileNotFoundError(f"no {f} in {folder}{hint}")
-    meta = json.loads((folder / CONFIG_FILE).read_text())
-    config = config_from_dict(meta["config"])
-    state = torch.load(folder / WEIGHTS_FILE, map_location="cpu", weights_only=True)
-    net = build(config, 0)
-    net.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
-    device = torch.device(device) if device is not None else default_device()
-    return config, net.to(device).requires_grad_(False).eval(), meta
+    """Write folder/config.json ({"config", "training", "losses"}) and folder/weights.pt (EMA weights, float32 or float16)."""
+    meta = {"config": model.config.to_dict(), "training": model.info, "losses": [round(v, 6) for v in model.losses]}
+    return write_checkpoint(folder, model.net, meta, half=half)
 
 
 def load_checkpoint(folder, *, device=None) -> TrainedModel:

@@ -12,8 +12,6 @@ convention, s_gamma = s(x, t) + gamma (s(x, t, y) - s(x, t)): gamma = 0 uncondit
 """
 from __future__ import annotations
 
-import dataclasses
-import json
 import math
 import numbers
 from dataclasses import dataclass, field
@@ -27,9 +25,10 @@ from torch.nn import functional as F
 
 from . import scores as conv
 from .networks import time_embedding
-from .sde import PROCESSES, SDE
+from .sde import SDE
 from .tensors import append_dims, as_time, seeded
-from .training import CONFIG_FILE, WEIGHTS_FILE, read_checkpoint
+from .nn.checkpoints import read_checkpoint, write_checkpoint
+from .nn.config import NetConfig
 
 Tensor = torch.Tensor
 
@@ -38,7 +37,7 @@ GAMMA_MAX = 20.0          # guidance scales lie in [0, GAMMA_MAX], as in the toy
 
 
 @dataclass(frozen=True)
-class DigitsConfig:
+class DigitsConfig(NetConfig):
     """Everything needed to rebuild the image UNet: image shape, widths, classes, and the process it was trained under."""
 
     image_size: int = 8
@@ -51,21 +50,16 @@ class DigitsConfig:
     emb_dim: int = 128
     groups: int = 8                      # GroupNorm groups
     data_std: float = 0.85               # sigma_data in c_in(t) (RMS pixel of the digits in [-1, 1])
-    process: str = "vp_linear"
-    process_params: tuple = ()
     dataset: str = "sklearn_digits"
     parameterisation: str = "eps"        # the only one: the network predicts eps_hat
+
+    INTEGERS = (("image_size", 4), ("channels", 1), ("base_width", 1), ("num_res_blocks", 1), ("num_classes", 0),
+                ("time_features", 1), ("emb_dim", 1), ("groups", 1))
 
     def __post_init__(self):
         if self.parameterisation != "eps":
             raise ValueError(f"the image UNet predicts eps; parameterisation must be 'eps', got {self.parameterisation!r}")
-        if self.process not in PROCESSES:
-            raise ValueError(f"unknown process {self.process!r}; expected one of {sorted(PROCESSES)}")
-        for name, lo in (("image_size", 4), ("channels", 1), ("base_width", 1), ("num_res_blocks", 1),
-                         ("num_classes", 0), ("time_features", 1), ("emb_dim", 1), ("groups", 1)):
-            v = getattr(self, name)
-            if not isinstance(v, int) or isinstance(v, bool) or v < lo:
-                raise ValueError(f"{name} must be an integer >= {lo}, got {v!r}")
+        super().__post_init__()
         mults = tuple(int(m) for m in self.channel_mults)
         if not mults or min(mults) < 1:
             raise ValueError(f"channel_mults must be a non-empty list of positive integers, got {self.channel_mults!r}")
@@ -73,37 +67,15 @@ class DigitsConfig:
             raise ValueError(f"image_size {self.image_size} is not divisible by 2^{len(mults) - 1} ({len(mults)} levels)")
         if any((self.base_width * m) % self.groups for m in mults):
             raise ValueError(f"every level's width (base_width * mult) must be divisible by groups = {self.groups}")
-        if not (math.isfinite(self.data_std) and self.data_std > 0):
-            raise ValueError(f"data_std must be positive and finite, got {self.data_std!r}")
         object.__setattr__(self, "channel_mults", mults)
-        object.__setattr__(self, "process_params", tuple((str(k), float(v)) for k, v in self.process_params))
 
     @property
     def shape(self) -> tuple[int, int, int]:
         """One image's shape (C, H, W)."""
         return (self.channels, self.image_size, self.image_size)
 
-    def make_sde(self) -> SDE:
-        """The forward process this network was trained under."""
-        return PROCESSES[self.process](**dict(self.process_params))
-
     def to_dict(self) -> dict[str, Any]:
-        d = dataclasses.asdict(self)
-        d["channel_mults"] = list(self.channel_mults)
-        d["process_params"] = dict(self.process_params)
-        return d
-
-    @staticmethod
-    def from_dict(d: dict[str, Any]) -> "DigitsConfig":
-        """Inverse of to_dict; unknown keys fail with the valid ones."""
-        known = {f.name for f in dataclasses.fields(DigitsConfig)}
-        extra = set(d) - known
-        if extra:
-            raise ValueError(f"unknown config keys {sorted(extra)}; expected some of {sorted(known)}")
-        d = dict(d)
-        d["channel_mults"] = tuple(d.get("channel_mults", (1, 2)))
-        d["process_params"] = tuple(dict(d.get("process_params", {})).items())
-        return DigitsConfig(**d)
+        return {**super().to_dict(), "channel_mults": list(self.channel_mults)}
 
 
 # --- the network ----------------------------------------------------------------------------------------
@@ -312,16 +284,10 @@ class DigitsModel:
 
 
 def save_digits_model(model: DigitsModel, folder, *, half: bool = False) -> Path:
-    """Write folder/config.json ({"config", "training", "losses"}) and folder/weights.pt (EMA state dict)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    state = {k: (v.half() if half and v.is_floating_point() else v).detach().cpu().contiguous()
-             for k, v in model.net.state_dict().items()}
-    meta = {"format": 1, "kind": "digits_unet", "config": model.config.to_dict(), "training": model.info,
+    """Write folder/config.json ({"kind", "config", "training", "losses"}) and folder/weights.pt (EMA state dict)."""
+    meta = {"kind": "digits_unet", "config": model.config.to_dict(), "training": model.info,
             "losses": [round(v, 6) for v in model.losses]}
-    (folder / CONFIG_FILE).write_text(json.dumps(meta, indent=1) + "\n")
-    torch.save(state, folder / WEIGHTS_FILE)
-    return folder
+    return write_checkpoint(folder, model.net, meta, half=half)
 
 
 def load_digits_model(folder=DIGITS_MODEL_DIR, *, device=None) -> DigitsModel:
