@@ -7,12 +7,13 @@ Input rules (each refusal is an ImageInputError with a message meant for the use
   - sources: a file path, bytes, a binary file object, a PIL image, or a numpy array
     (H, W), (H, W, 1), (H, W, 3), (H, W, 4); files must be PNG, JPEG, GIF, BMP, TIFF or WebP
     (other decoders, e.g. EPS, which runs Ghostscript, are never tried);
-  - nothing is decoded before its header passes check_header, the one check every path that accepts an image
-    uses (load_image, load_rgba, check_image, check_sketch): a side under min_side or over largest, more than
-    MAX_PIXELS pixels, or a decode cost over MAX_DECODE_BYTES (decode_cost: the bytes PIL holds to decode it before
-    it is downscaled — width · height · bytes per pixel, plus the copies the decoders and mode conversions make);
+  - nothing is decoded before its header passes check_header, the one check every path that accepts an image uses
+    (load_image, load_rgba, check_image, check_sketch; a caller's PIL image is checked the same way): refused are a
+    side under min_side or over largest, more than MAX_PIXELS pixels, or a decode cost over MAX_DECODE_BYTES
+    (decode_cost: the bytes PIL holds to decode it before it is downscaled — width · height · bytes per pixel, plus
+    the copies the decoders and mode conversions make);
   - grayscale → RGB; RGBA / LA / palette with transparency → RGB composited on white;
-    palette, CMYK, YCbCr, 1-bit → RGB; 16-bit → 8-bit; animated files → their first frame;
+    palette, CMYK, YCbCr, 1-bit → RGB; 16-bit → 8-bit; animated files → their first frame (no other is decoded);
     the EXIF orientation is applied;
   - downscaled (aspect kept; JPEG decoded at a reduced scale first, other formats reduced by an integer factor right
     after decoding, then Lanczos) so the longer side is ≤ max_side; never upscaled;
@@ -240,7 +241,7 @@ def _rgba_array(im: Image.Image) -> np.ndarray:
     try:
         return np.array(im.convert("RGBA"), dtype=np.uint8)           # writable: callers may make tensors of it
     except _DECODE_ERRORS as err:
-        raise ImageInputError(f"the drawing could not be decoded ({str(err)[:80]}); is the file complete?") from err
+        raise ImageInputError(f"the drawing could not be decoded ({_reason(err)}); is the file complete?") from err
 
 
 def _decode(im: Image.Image, *, max_side: int, min_side: int) -> np.ndarray:
@@ -252,7 +253,7 @@ def _decode(im: Image.Image, *, max_side: int, min_side: int) -> np.ndarray:
     except Image.DecompressionBombError as err:
         raise ImageInputError(_too_large(im.size)) from err
     except _DECODE_ERRORS as err:
-        raise ImageInputError(f"the image could not be decoded ({str(err)[:80]}); is the file complete?") from err
+        raise ImageInputError(f"the image could not be decoded ({_reason(err)}); is the file complete?") from err
     if min(rgb.size) < min_side:
         w, h = im.size
         raise ImageInputError(
@@ -282,7 +283,14 @@ def _open(source) -> Image.Image:
     except UnidentifiedImageError as err:
         raise ImageInputError(f"this is not an image we can read; upload a {ACCEPTED} file") from err
     except _DECODE_ERRORS as err:
-        raise ImageInputError(f"could not read the image ({str(err)[:80]}); upload a {ACCEPTED} file") from err
+        raise ImageInputError(f"could not read the image ({_reason(err)}); upload a {ACCEPTED} file") from err
+
+
+def _reason(err: Exception) -> str:
+    """A decoder's complaint, short and without file names (an OSError about a file gives only its strerror)."""
+    if isinstance(err, OSError) and getattr(err, "filename", None):
+        return err.strerror or "the file could not be read"
+    return str(err)[:80]
 
 
 def _is_file(path) -> bool:

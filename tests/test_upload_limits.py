@@ -17,10 +17,24 @@ import pytest
 import torch
 from PIL import Image
 
-from explorer.custom_data import MAX_CSV_BYTES, MAX_LINE_CHARS, MAX_POINTS, dataset_from_csv, parse_csv
+from explorer.custom_data import (
+    MAX_CSV_BYTES,
+    MAX_LINE_CHARS,
+    MAX_POINTS,
+    dataset_from_csv,
+    parse_csv,
+)
 from explorer.drawing import points_from_drawing
-from explorer.images import (MAX_DECODE_BYTES, MAX_LAYERS, MAX_SKETCH_SIDE, ImageInputError, check_image,
-                             check_sketch, load_image, load_rgba)
+from explorer.images import (
+    MAX_DECODE_BYTES,
+    MAX_LAYERS,
+    MAX_SKETCH_SIDE,
+    ImageInputError,
+    check_image,
+    check_sketch,
+    load_image,
+    load_rgba,
+)
 
 MB = 1 << 20
 SECONDS, EXTRA_MB = 1.0, 300
@@ -269,7 +283,7 @@ def test_bombs_through_the_app(app_url, bombs, tmp_path):
     from gradio_client.exceptions import AppError
 
     c = Client(app_url, verbose=False)
-    f = lambda name: handle_file(bombs[name])                                     # noqa: E731
+    f = lambda name: handle_file(bombs[name])
     calls = [
         ("/forward_images", (f("rgba_10950.png"), "vp_linear", 0, 3), "decoding it would take"),
         ("/forward_images", (f("grey16_10950.png"), "vp_linear", 0, 3), "decoding it would take"),
@@ -310,7 +324,8 @@ def test_canvas_blobs_are_checked_on_arrival():
     from explorer.ui.uploads import MAX_BLOB_BYTES, CheckedSketchpad
 
     pad = CheckedSketchpad()
-    assert pad.get_block_name() == "imageeditor" and pad.type == "filepath"
+    assert pad.get_block_name() == pad.get_block_class() == gr.Sketchpad().get_block_class() == "imageeditor"
+    assert pad.type == "filepath"
     good = io.BytesIO()
     Image.new("RGBA", (32, 32), (0, 114, 178, 255)).save(good, format="PNG")
 
@@ -333,3 +348,37 @@ def test_canvas_blobs_are_checked_on_arrival():
         assert blob_id not in pad.blob_storage
         with pytest.raises(gr.Error, match=message):
             pad.preprocess(EditorData(id=blob_id))
+
+
+def test_a_drawing_in_the_browser_still_becomes_my_data(app_url):
+    """The real canvas path (blobs or uploads, then CheckedSketchpad.preprocess): strokes become this session's data."""
+    import os
+    from pathlib import Path
+
+    chromium = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+    if not Path(chromium).exists():
+        pytest.skip("no Chromium (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run", "--disable-quic"]
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=args)
+        try:
+            page = browser.new_page(viewport={"width": 1280, "height": 1000})
+            page.goto(app_url, wait_until="load")
+            page.get_by_text("My data: draw points or upload a CSV").click()
+            page.locator("button[aria-label='Brush']").first.click()
+            box = page.locator("canvas").first.bounding_box()
+            x, y = box["x"] + box["width"] / 2 - 100, box["y"] + 60
+            page.mouse.move(x, y)
+            page.mouse.down()
+            for i in range(25):
+                page.mouse.move(x + 8 * i, y + 8 * i, steps=2)
+            page.mouse.up()
+            page.wait_for_timeout(1000)
+            page.get_by_role("button", name="Use this data").click()
+            page.wait_for_function("() => document.body.innerText.includes('from your drawing')", timeout=30_000)
+            assert "1 class(es)" in page.inner_text("body")
+        finally:
+            browser.close()

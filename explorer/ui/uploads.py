@@ -7,6 +7,7 @@ not an image or past MAX_LAYERS is refused on arrival, and the blobs waiting for
 """
 from __future__ import annotations
 
+import inspect
 import threading
 from collections import OrderedDict
 
@@ -15,7 +16,13 @@ from gradio import processing_utils
 from gradio.components.base import server
 from gradio.components.image_editor import AcceptBlobs, EditorData, EditorDataBlobs
 
-from ..images import MAX_LAYERS, MAX_SKETCH_SIDE, ImageInputError, check_image, check_sketch
+from ..images import (
+    MAX_LAYERS,
+    MAX_SKETCH_SIDE,
+    ImageInputError,
+    check_image,
+    check_sketch,
+)
 
 MAX_BLOB_BYTES = 4_000_000       # one canvas image as the browser sends it (a 320-pixel canvas is ~10-400 KB)
 MAX_PENDING_BYTES = 64_000_000   # all blobs waiting for their event, every session together; the oldest go first
@@ -33,8 +40,13 @@ class CheckedSketchpad(gr.Sketchpad):
         self._pending: OrderedDict[str, int] = OrderedDict()        # blob id -> bytes held
         self._errors: OrderedDict[str, str] = OrderedDict()         # blob id -> why its blobs were refused
 
+    __init__.__signature__ = inspect.signature(gr.Sketchpad.__init__)   # Gradio builds the config from it
+
     def get_block_name(self) -> str:
         return "imageeditor"                    # the browser's component (gr.Sketchpad is a template of it)
+
+    def get_block_class(self) -> str:
+        return "imageeditor"                    # what the API info names, as for gr.Sketchpad
 
     def preprocess(self, payload: EditorData | None) -> dict | None:
         """{background, layers, composite} as file paths (None where absent), after check_sketch; gr.Error if refused."""
@@ -54,7 +66,7 @@ class CheckedSketchpad(gr.Sketchpad):
         if payload.id is None:
             if len(payload.layers) > MAX_LAYERS:
                 raise gr.Error(f"the drawing has {len(payload.layers)} layers; at most {MAX_LAYERS} are accepted")
-            path = lambda f: f.path if f is not None else None                       # noqa: E731
+            path = lambda f: f.path if f is not None else None
             return {"background": path(payload.background), "layers": [path(f) for f in payload.layers],
                     "composite": path(payload.composite)}
         with self._lock:
