@@ -27,7 +27,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from explorer.distributions import get_dataset  # noqa: E402
 from explorer.samplers import SAMPLERS, sample  # noqa: E402
-from explorer.scores import exact_score, x0_to_score  # noqa: E402
+from explorer.parameterisation import x0_to_score  # noqa: E402
+from explorer.scores import exact_score  # noqa: E402
 from explorer.tensors import append_dims  # noqa: E402
 from explorer.sde import get_sde  # noqa: E402
 from machine import machine  # noqa: E402  (benchmarks/machine.py)

@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from . import scores as conv
+from .parameterisation import to_score
 from .sde import SDE, VPCosine, VPLinear
 from .tensors import as_time, default_device
 
@@ -47,6 +47,7 @@ REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]{0,95}/[\w.-]{1,96}$")
 CONFIG_FILES = ["model_index.json", "config.json", "unet/config.json", "scheduler/scheduler_config.json",
                 "scheduler_config.json"]
 PREDICTIONS = ("epsilon", "sample", "v_prediction")
+HUB_KINDS = {"epsilon": "eps", "sample": "x0", "v_prediction": "v"}     # diffusers name -> explorer.parameterisation
 MAX_NAME = 1024                 # characters in a model id or folder (a Hub id is at most 193)
 LATENT_PARTS = ("vae", "vqvae", "text_encoder", "tokenizer")
 LOCAL_DIR_ENV = "EXPLORER_HUB_LOCAL_DIR"
@@ -103,13 +104,7 @@ class HubModel:
         def score_fn(x: Tensor, t) -> Tensor:
             t = as_time(t, x)
             out = self.unet(x.to(dtype), self.timestep(t)).sample.to(x.dtype)
-            if self.prediction_type == "epsilon":
-                return conv.eps_to_score(out, x, t, self.sde)
-            if self.prediction_type == "sample":
-                return conv.x0_to_score(out, x, t, self.sde)
-            a = self.sde.mean_coef(t).reshape(-1, *([1] * (x.ndim - 1)))
-            s = self.sde.std(t).reshape(-1, *([1] * (x.ndim - 1)))
-            return conv.eps_to_score(s * x + a * out, x, t, self.sde)      # v = alpha eps - sigma x0
+            return to_score(HUB_KINDS[self.prediction_type], out, x, t, self.sde)
 
         return score_fn
 

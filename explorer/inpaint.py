@@ -22,7 +22,8 @@ import torch
 
 from .samplers import check_options, get_sampler
 from .samplers.base import Callback, Recorder, SampleResult, check_steps, noise, time_grid
-from .scores import ScoreFn, score_to_x0
+from .parameterisation import score_to_x0
+from .scores import ScoreFn
 from .sde import SDE
 from .tensors import append_dims, as_time
 

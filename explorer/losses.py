@@ -5,14 +5,16 @@ With x_t = alpha x_0 + sigma eps, t ~ U[t_min, T]:
   "x0"     E || x0_hat - x_0 ||^2                               (Luo eq. 99, unweighted)
   "score"  E sigma^2 || score_hat - grad log p(x_t | x_0) ||^2,  grad log p(x_t | x_0) = -eps / sigma
                                                                  (Song et al. eq. 7 with lambda(t) = sigma^2)
-In eps units all three are w(t) || eps_hat - eps ||^2 with w = 1 (eps), 1/SNR(t) (x0), 1 (score).
+  "v"      E || v_hat - (alpha eps - sigma x_0) ||^2                  (Salimans & Ho 2022, v-prediction)
+In eps units all four are w(t) || eps_hat - eps ||^2 with w = 1 (eps), 1/SNR(t) (x0), 1 (score) and
+(alpha^2 + sigma^2)^2 / alpha^2 (v; = 1 + 1/SNR(t) under VP, where alpha^2 + sigma^2 = 1).
 """
 from __future__ import annotations
 
 import torch
 
 from .networks import PARAMETERISATIONS, ScoreNet
-from .scores import eps_to_score
+from .parameterisation import from_score
 from .sde import SDE
 from .tensors import append_dims
 
@@ -35,14 +37,14 @@ def drop_labels(y: Tensor | None, num_classes: int, p_uncond: float, *, generato
 
 
 def dsm_target(x0: Tensor, eps: Tensor, x_t: Tensor, t: Tensor, sde: SDE, parameterisation: str) -> tuple[Tensor, Tensor]:
-    """(target, weight lambda(t) [N]) for a raw prediction: (eps, 1), (x_0, 1) or (-eps / sigma, sigma^2)."""
-    if parameterisation == "eps":
-        return eps, torch.ones_like(t)
-    if parameterisation == "x0":
-        return x0, torch.ones_like(t)
-    if parameterisation == "score":
-        return eps_to_score(eps, x_t, t, sde), sde.std(t) ** 2
-    raise ValueError(f"unknown parameterisation {parameterisation!r}; expected one of {list(PARAMETERISATIONS)}")
+    """(target, weight lambda(t) [N]) for a raw prediction: (eps, 1), (x_0, 1), (-eps / sigma, sigma^2) or
+    (v = alpha eps - sigma x_0, 1): the prediction that the conditional score grad log p(x_t | x_0) = -eps / sigma implies."""
+    if parameterisation not in PARAMETERISATIONS:
+        raise ValueError(f"unknown parameterisation {parameterisation!r}; expected one of {list(PARAMETERISATIONS)}")
+    if parameterisation in ("eps", "x0"):          # the targets themselves (bit for bit)
+        return (eps if parameterisation == "eps" else x0), torch.ones_like(t)
+    target = from_score(parameterisation, -eps / append_dims(sde.std(t), x_t.ndim), x_t, t, sde)
+    return target, sde.std(t) ** 2 if parameterisation == "score" else torch.ones_like(t)
 
 
 def dsm_loss(net: ScoreNet, x0: Tensor, y: Tensor | None = None, *, sde: SDE | None = None, p_uncond: float = 0.0,

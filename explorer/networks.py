@@ -23,13 +23,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from . import scores as conv
+from .parameterisation import to_score
 from .nn.config import NetConfig, for_data
 from .sde import SDE
 from .tensors import append_dims, as_time
 
 Tensor = torch.Tensor
-PARAMETERISATIONS = ("eps", "x0", "score")
+PARAMETERISATIONS = ("eps", "x0", "score")     # what a score MLP is trained to predict (explorer.parameterisation has v, u too)
 
 
 @dataclass(frozen=True)
@@ -127,14 +127,10 @@ class ScoreNet(NoisyMLP):
 
 
 def raw_to_score(raw: Tensor, x: Tensor, t: Tensor, sde: SDE, parameterisation: str) -> Tensor:
-    """score from a raw network output: -eps_hat / sigma, -(x - alpha x0_hat) / sigma^2, or the output itself."""
-    if parameterisation == "eps":
-        return conv.eps_to_score(raw, x, t, sde)
-    if parameterisation == "x0":
-        return conv.x0_to_score(raw, x, t, sde)
-    if parameterisation == "score":
-        return raw
-    raise ValueError(f"unknown parameterisation {parameterisation!r}; expected one of {list(PARAMETERISATIONS)}")
+    """score from a raw network output of the given parameterisation (explorer.parameterisation.to_score)."""
+    if parameterisation not in PARAMETERISATIONS:
+        raise ValueError(f"unknown parameterisation {parameterisation!r}; expected one of {list(PARAMETERISATIONS)}")
+    return to_score(parameterisation, raw, x, t, sde)
 
 
 def network_score(net: ScoreNet, y: Tensor | int | None = None, *, gamma: float = 1.0, sde: SDE | None = None):

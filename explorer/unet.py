@@ -23,7 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from . import scores as conv
+from . import parameterisation as conv
 from .networks import time_embedding
 from .sde import SDE
 from .tensors import append_dims, as_time, seeded

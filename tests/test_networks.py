@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from explorer import scores
+from explorer import parameterisation as conv
 from explorer.distributions import Dataset
 from explorer.mixture import GaussianMixture
 from explorer.networks import EMA, PARAMETERISATIONS, ScoreNet, ScoreNetConfig, network_score, time_embedding
@@ -59,7 +59,7 @@ def test_network_score_converts_with_the_scores_module(param, gen):
     net = ScoreNet(ScoreNetConfig(dim=2, width=32, depth=2, parameterisation=param))
     x, t = torch.randn(5, 2, generator=gen), torch.rand(5, generator=gen) * 0.9 + 0.1
     raw = net(x, t)
-    expected = {"eps": scores.eps_to_score(raw, x, t, sde), "x0": scores.x0_to_score(raw, x, t, sde), "score": raw}[param]
+    expected = {"eps": conv.eps_to_score(raw, x, t, sde), "x0": conv.x0_to_score(raw, x, t, sde), "score": raw}[param]
     torch.testing.assert_close(network_score(net)(x, t), expected)
 
 

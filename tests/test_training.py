@@ -8,7 +8,7 @@ import torch
 from explorer.distributions import get_dataset
 from explorer.losses import drop_labels, dsm_loss, dsm_target, sample_times
 from explorer.networks import ScoreNet, ScoreNetConfig
-from explorer.scores import score_to_eps
+from explorer.parameterisation import score_to_eps
 from explorer.sde import VE, get_sde
 from explorer.training import (TrainingDiverged, build_net, load_checkpoint, lr_at, save_checkpoint, train)
 

@@ -4,7 +4,7 @@ import torch
 
 from explorer.digit_classifier import shipped_classifier
 from explorer.samplers import SAMPLERS, sample
-from explorer.scores import score_to_x0
+from explorer.parameterisation import score_to_x0
 from explorer.unet import (DIGITS_MODEL_DIR, DigitsConfig, X0Tap, build_unet, digits_score, guided_eps,
                            load_digits_model, save_digits_model, shipped_digits_model)
 from explorer.unet_training import train_digits

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import torch
 
-from ..scores import ScoreFn, score_to_eps, score_to_x0
+from ..parameterisation import score_to_eps, score_to_x0
+from ..scores import ScoreFn
 from ..sde import SDE
 from .base import Callback, Recorder, SampleResult, check_inputs, check_unit, noise
 

@@ -10,7 +10,8 @@ import torch
 from scipy.integrate import solve_ivp
 
 from .. import interrupt
-from ..scores import ScoreFn, score_to_x0
+from ..parameterisation import score_to_x0
+from ..scores import ScoreFn
 from ..sde import SDE
 from .base import (Callback, Recorder, SampleResult, SamplerDiverged, check_inputs, check_positive, check_steps,
                    grid_coefficients)
