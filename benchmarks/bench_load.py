@@ -113,7 +113,6 @@ def greedy(url: str, workers: int, deadline: float, log: list, lock: threading.L
 
 def hostile_calls(folder: Path) -> list[tuple[str, str, tuple]]:
     """(what, api_name, args) of bad input of every class, each to be answered with a message."""
-    import numpy as np
     from gradio_client import handle_file
     from PIL import Image
 
