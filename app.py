@@ -6,8 +6,9 @@ import os
 import gradio as gr
 import torch
 
-from explorer.ui import guard
+from explorer.ui import errors, guard, routes
 from explorer.ui.common import build_setup
+from explorer.ui.exports import forget_session
 from explorer.ui.forward_tab import build_forward_tab
 from explorer.ui.guidance_tab import build_guidance_tab
 from explorer.ui.images_tab import build_images_tab
@@ -18,7 +19,6 @@ from explorer.ui.link import Links
 from explorer.ui.sampling_tab import build_sampling_tab
 from explorer.ui.score_tab import build_score_tab
 from explorer.ui.vae_tab import build_vae_tab
-from explorer.viz.animation import PLOTLY_JS_DIR
 
 CSS = """
 .gradio-container {max-width: 1400px !important}
@@ -44,7 +44,8 @@ TORCH_THREADS = int(os.environ.get("EXPLORER_TORCH_THREADS", "1"))
 def build_demo() -> gr.Blocks:
     """The whole app; every user's state lives in gr.State, nothing global is written."""
     torch.set_num_threads(TORCH_THREADS)
-    gr.set_static_paths([str(PLOTLY_JS_DIR)])
+    errors.install()                # Gradio's own errors as short messages; every toast shown as text
+    routes.install()                # plotly.js at /dx/plotly-<version>.min.js, not at a server path
     links = Links()
     with gr.Blocks(title="Diffusion Explorer", delete_cache=(1800, 3600)) as demo:
         with gr.Row():
@@ -78,6 +79,7 @@ def build_demo() -> gr.Blocks:
         restored = links.attach(demo, tabs, copy, link)      # a shared link's settings first, then the first figures
         for fn, inputs, outputs in load_events:
             restored.then(fn, inputs, outputs, api_visibility="private")
+        demo.unload(forget_session)     # a closed page's export files go with it
     demo.queue(default_concurrency_limit=4, max_size=guard.QUEUE_SIZE)
     guard.install(demo)                 # each session's share of the queue; Stop remembered for running work
     return demo

@@ -158,3 +158,57 @@ def test_a_copied_link_restores_the_settings(browser, app_url):
     again.screenshot(path=str(SHOTS / "restored_link.png"))
     page.close()
     again.close()
+
+
+def test_a_link_with_markup_shows_its_characters_not_markup(browser, app_url):
+    """A link whose keys and values are HTML: the warning toast shows the characters, and no element, style or
+    request comes from them."""
+    from urllib.parse import urlencode
+
+    literals = ("<b style='color:red'>bold</b>", "<img src=http://other.invalid/x.png>", "<a href=//evil.invalid>x</a>")
+    query = urlencode({literals[0]: "1", literals[1]: "1", "setup.data": literals[2]})    # keys, and a value
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    foreign = []
+
+    def watch(route):
+        if not route.request.url.startswith(app_url.rstrip("/")):
+            foreign.append(route.request.url)
+            return route.abort()
+        return route.continue_()
+
+    page.route("**/*", watch)
+    page.goto(app_url + "?" + query, wait_until="load")
+    toast = page.locator('[data-testid="toast-body"]').filter(has_text="Some link settings were ignored").first
+    toast.wait_for(timeout=30_000)
+    text = toast.inner_text()
+    for literal in literals:
+        assert literal in text, (literal, text)
+    made = toast.evaluate("t => [...t.querySelectorAll('b, a, img, [style*=\"color:red\"], [style*=\"color: red\"]')]"
+                          ".map(e => e.outerHTML)")
+    assert made == [], made
+    assert foreign == [], f"the page asked other hosts for {foreign}"
+    page.close()
+
+
+def test_no_server_path_in_the_page_or_its_animations(browser, app_url):
+    """The page's HTML, its config and the animation's iframe name no server path; plotly.js comes from the app's
+    own route and draws the animation."""
+    import re
+
+    import httpx
+
+    from explorer.viz.animation import PLOTLY_URL
+
+    server_paths = re.compile(r"site-packages|/root/|/home/|/usr/lib|\.pyenv|\.venv|" + re.escape(str(Path.cwd())))
+    for route in ("", "config"):
+        body = httpx.get(app_url + route, timeout=30).text
+        assert not server_paths.search(body), (route, server_paths.search(body))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url, wait_until="load")
+    frame = _animation_frame(page)
+    srcdoc = page.locator("#forward-anim iframe").get_attribute("srcdoc")
+    assert not server_paths.search(srcdoc), server_paths.search(srcdoc)
+    scripts = frame.evaluate("() => [...document.scripts].map(s => s.src).filter(Boolean)")
+    assert scripts and all(s.endswith(PLOTLY_URL) for s in scripts), scripts
+    assert frame.evaluate("() => typeof Plotly !== 'undefined' && !!document.querySelector('.js-plotly-plot')")
+    page.close()

@@ -16,7 +16,7 @@ from .. import interrupt
 from ..distributions import DATASETS, Dataset, custom_1d, get_dataset
 from ..memory import release_memory
 from ..sde import PROCESSES, SDE, get_sde
-from ..viz.animation import PLOTLY_JS
+from ..viz.animation import PLOTLY_URL
 from .guard import client_gone
 
 log = logging.getLogger("explorer.ui")
@@ -32,8 +32,8 @@ MAX_SEED = 2 ** 31 - 1
 
 
 def plotly_src() -> str:
-    """URL under which Gradio serves the installed plotly.min.js (see gr.set_static_paths in app.py)."""
-    return f"/gradio_api/file={PLOTLY_JS}"
+    """URL under which the app serves the installed plotly.min.js (explorer/ui/routes.py): no server path in it."""
+    return PLOTLY_URL
 
 
 # --- input checks: every value is checked here, whatever the widget allowed ------------------------

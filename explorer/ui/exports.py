@@ -1,5 +1,9 @@
 """The downloads under every animation: a standalone HTML file and an animated GIF, each made on demand by a small
-button from what the tab's main handler kept in this session's gr.State (so the animation itself stays fast)."""
+button from what the tab's main handler kept in this session's gr.State (so the animation itself stays fast).
+
+Each session keeps one file per kind, replaced by its next press, in a folder under a cap (explorer/viz/export.py);
+the folder is a Gradio static path, so the file is served from there and never copied into Gradio's cache, and
+`forget_session` (demo.unload in app.py) removes a session's files when its page closes."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -9,7 +13,7 @@ import gradio as gr
 import numpy as np
 
 from ..viz.animation import Panel, panel_animation
-from ..viz.export import export_path, write_standalone
+from ..viz.export import EXPORT_DIR, forget, write_export, write_standalone
 from ..viz.gif import images_gif, panels_gif
 from ..viz.images import image_grid, image_pair_animation, pair_frame
 from .common import user_errors
@@ -31,9 +35,9 @@ class PanelsGif:
         return panel_animation(self.panels, self.frame_labels, title=self.title, time_label=self.time_label,
                                **self.figure_options)
 
-    def render(self) -> Path:
-        return panels_gif(self.panels, self.frame_labels, export_path(self.name, ".gif"), title=self.title,
-                          time_label=self.time_label)
+    def render(self, path: Path) -> Path:
+        """Draw the animated GIF into `path`."""
+        return panels_gif(self.panels, self.frame_labels, path, title=self.title, time_label=self.time_label)
 
 
 @dataclass(frozen=True, eq=False)
@@ -56,11 +60,12 @@ class ImagePairGif:
         right = [image_grid(b, self.ncol, scale=self.scale) for b in self.right]
         return image_pair_animation(left, right, self.frame_labels, titles=self.titles, title=self.title)
 
-    def render(self) -> Path:
+    def render(self, path: Path) -> Path:
+        """Draw the animated GIF into `path`."""
         frames = [pair_frame(image_grid(a, self.ncol, scale=self.scale), image_grid(b, self.ncol, scale=self.scale))
                   for a, b in zip(self.left, self.right)]
         labels = [f"t = {s}   ({self.caption})" for s in self.frame_labels]
-        return images_gif(frames, labels, export_path(self.name, ".gif"), scale=1)
+        return images_gif(frames, labels, path, scale=1)
 
 
 @dataclass
@@ -85,9 +90,32 @@ def _reset(spec):
         gr.Button(visible=shown)
 
 
+def session_owner(request: gr.Request | None) -> str:
+    """Whose exports these are: Gradio's session hash (one per browser tab or client), "" without a session."""
+    return str(getattr(request, "session_hash", None) or "")
+
+
+def forget_session(request: gr.Request):
+    """demo.unload: remove the closing session's export files."""
+    forget(session_owner(request))
+
+
+def serve_exports() -> None:
+    """Serve the export folder as it is (a Gradio static path): a returned file is not copied into Gradio's cache."""
+    global _SERVED
+    EXPORT_DIR.mkdir(parents=True, exist_ok=True)
+    if not _SERVED:                    # set_static_paths adds to a process-wide list: once is enough
+        gr.set_static_paths([str(EXPORT_DIR)])
+        _SERVED = True
+
+
+_SERVED = False
+
+
 def build_downloads(api_prefix: str, missing: str, *, visible: bool = False) -> Downloads:
     """The small download row: buttons that are APIs f"{api_prefix}_html" and f"{api_prefix}_gif", and their files;
     `missing` is the error without an animation; `visible`: show the buttons before the first run."""
+    serve_exports()
     spec = gr.State(None)          # this user's last animation (PanelsGif / ImagePairGif), never shared
     with gr.Row(equal_height=True):
         html_btn = gr.Button("⬇ HTML (plays offline)", size="sm", visible=visible, scale=1, min_width=120)
@@ -101,15 +129,16 @@ def build_downloads(api_prefix: str, missing: str, *, visible: bool = False) -> 
         return spec_value
 
     @user_errors
-    def make_html(spec_value):
+    def make_html(spec_value, request: gr.Request):
         """The animation kept in this session's state as a standalone HTML page (plotly.js inlined, plays offline)."""
         spec_value = need(spec_value)
-        return str(write_standalone(spec_value.figure(), spec_value.name))
+        return str(write_standalone(spec_value.figure(), spec_value.name, owner=session_owner(request)))
 
     @user_errors
-    def make_gif(spec_value):
+    def make_gif(spec_value, request: gr.Request):
         """The animation kept in this session's state as an animated GIF file (made on demand: a few seconds)."""
-        return str(need(spec_value).render())
+        spec_value = need(spec_value)
+        return str(write_export(spec_value.name, ".gif", spec_value.render, owner=session_owner(request)))
 
     html_btn.click(make_html, spec, html, api_name=f"{api_prefix}_html", concurrency_id="export",
                    concurrency_limit=2).success(lambda: gr.File(visible=True), None, html, api_visibility="private",

@@ -1,7 +1,8 @@
 """Animated plotly figures (frames + play/pause + time slider) and the HTML page that makes them play.
 
 gr.Plot drops plotly frames (shared/FACTS.md), so animations are served as a full plotly page inside an
-<iframe srcdoc>, with plotly.js from the installed plotly package (no CDN), or inlined for a standalone file.
+<iframe srcdoc>, with plotly.js from the installed plotly package (no CDN; the app serves it at PLOTLY_URL), or
+inlined for a standalone file.
 Frames are plain dicts (plotly's object validation costs ~20 ms a frame) and particle coordinates travel as
 int16 with a scale (half the bytes of float32; error <= range / 65534), decoded by the page's own script.
 """
@@ -24,6 +25,8 @@ from .style import CLASS_COLORS, FONT, layout_defaults
 
 PLOTLY_JS_DIR = Path(plotly.__file__).parent / "package_data"
 PLOTLY_JS = PLOTLY_JS_DIR / "plotly.min.js"
+# The URL the app serves that file under (explorer/ui/routes.py): names the version, never a server path.
+PLOTLY_URL = f"/dx/plotly-{plotly.__version__}.min.js"
 # plotly.py's light-to-dark ColorBrewer Blues, spelled out: plotly.js's own "Blues" runs the other way.
 BLUES = [[i / (len(pc.sequential.Blues) - 1), c] for i, c in enumerate(pc.sequential.Blues)]
 
