@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import torch
 
-from .samplers import check_options, get_sampler
+from .samplers import check_options, get_sampler, samplers_where
 from .samplers.base import Callback, Recorder, SampleResult, check_steps, noise, time_grid
 from .parameterisation import score_to_x0
 from .scores import ScoreFn
@@ -29,7 +29,7 @@ from .tensors import append_dims, as_time
 
 Tensor = torch.Tensor
 
-INPAINT_SAMPLERS = ("ddpm", "ddim", "reverse_sde", "pc", "pf_euler", "pf_heun")   # one-step: no state between steps
+INPAINT_SAMPLERS = samplers_where(single_step=True, uses_grid=True)      # a step alone: no state between steps
 MAX_RESAMPLE = 20
 MAX_RECONSTRUCTION = 1000.0
 R2_FLOOR = 0.05

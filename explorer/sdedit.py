@@ -13,15 +13,14 @@ import numbers
 
 import torch
 
-from .samplers import check_options, get_sampler
+from .samplers import check_options, get_sampler, samplers_where
 from .samplers.base import Callback, SampleResult, check_steps, time_grid
 from .scores import ScoreFn
 from .sde import SDE
 
 Tensor = torch.Tensor
 
-SDEDIT_SAMPLERS = ("ddpm", "ddim", "reverse_sde", "pc", "pf_euler", "pf_heun", "dpm_solver_pp_2m", "pf_rk45",
-                   "annealed_langevin")          # every sampler that follows a time grid (not plain Langevin)
+SDEDIT_SAMPLERS = samplers_where(reverses_time=True)      # every sampler that runs back from a time (not plain Langevin)
 
 
 def sdedit_grid(sde: SDE, t0: float, n_steps: int, *, spacing: str = "uniform") -> Tensor:

@@ -26,14 +26,17 @@ Tensor = torch.Tensor
 
 @dataclass(frozen=True)
 class SamplerSpec:
-    """A registry entry: the function, its default number of grid steps, whether it draws noise, how it reads the grid."""
+    """A registry entry: the function, its defaults, and what it is (callers ask these, never the name)."""
 
     name: str
     label: str
     fn: Callable[..., SampleResult]
     default_steps: int
     stochastic: bool                # draws noise at its default options (DDIM: only when eta > 0)
+    order: int = 1                  # convergence order in the step size of its deterministic part (RK45: 5)
     uses_grid: bool = True          # False: the grid only sets the number of steps / output frames (Langevin, RK45)
+    single_step: bool = True        # one grid step t_i -> t_{i+1} can be taken alone, no state carried (inpainting)
+    reverses_time: bool = True      # runs the process backwards from some t (False: Langevin at one noise level)
     spacing: str = "uniform"        # the default time grid (see base.time_grid)
     nfe_per_step: int = 1           # score evaluations per grid step at the default options (cost estimates)
 
@@ -46,18 +49,26 @@ class SamplerSpec:
 
 
 SAMPLERS: dict[str, SamplerSpec] = {
-    "langevin": SamplerSpec("langevin", "Langevin dynamics (one noise level)", langevin, 1000, True, uses_grid=False),
+    "langevin": SamplerSpec("langevin", "Langevin dynamics (one noise level)", langevin, 1000, True, uses_grid=False,
+                            single_step=False, reverses_time=False),
     "annealed_langevin": SamplerSpec("annealed_langevin", "Annealed Langevin (SMLD)", annealed_langevin, 100, True,
-                                     spacing="log_sigma", nfe_per_step=10),
+                                     single_step=False, spacing="log_sigma", nfe_per_step=10),
     "reverse_sde": SamplerSpec("reverse_sde", "Reverse SDE (Euler–Maruyama)", reverse_sde, 1000, True),
     "pc": SamplerSpec("pc", "Predictor–corrector", pc, 500, True, nfe_per_step=2),
     "ddpm": SamplerSpec("ddpm", "DDPM (ancestral)", ddpm, 1000, True),
     "ddim": SamplerSpec("ddim", "DDIM", ddim, 100, False),
     "pf_euler": SamplerSpec("pf_euler", "PF-ODE, Euler", pf_euler, 500, False),
-    "pf_heun": SamplerSpec("pf_heun", "PF-ODE, Heun", pf_heun, 50, False, nfe_per_step=2),
-    "dpm_solver_pp_2m": SamplerSpec("dpm_solver_pp_2m", "DPM-Solver++(2M)", dpm_solver_pp_2m, 25, False, spacing="log_snr"),
-    "pf_rk45": SamplerSpec("pf_rk45", "PF-ODE, adaptive RK45", pf_rk45, 100, False, uses_grid=False),
+    "pf_heun": SamplerSpec("pf_heun", "PF-ODE, Heun", pf_heun, 50, False, order=2, nfe_per_step=2),
+    "dpm_solver_pp_2m": SamplerSpec("dpm_solver_pp_2m", "DPM-Solver++(2M)", dpm_solver_pp_2m, 25, False, order=2,
+                                    single_step=False, spacing="log_snr"),
+    "pf_rk45": SamplerSpec("pf_rk45", "PF-ODE, adaptive RK45", pf_rk45, 100, False, order=5, uses_grid=False,
+                           single_step=False),
 }
+
+
+def samplers_where(**capabilities) -> tuple[str, ...]:
+    """The registry's names whose specs have every given capability, e.g. samplers_where(single_step=True)."""
+    return tuple(n for n, spec in SAMPLERS.items() if all(getattr(spec, k) == v for k, v in capabilities.items()))
 
 
 def get_sampler(name: str) -> SamplerSpec:
@@ -89,7 +100,7 @@ def sample(name: str, score_fn: ScoreFn, sde: SDE, x_init: Tensor, *, n_steps: i
 
 __all__ = [
     "MAX_STEPS", "SAMPLERS", "SPACINGS", "Callback", "check_options", "SampleResult", "SamplerDiverged", "SamplerSpec", "get_sampler",
-    "sample", "t_of_sigma", "time_grid",
+    "sample", "samplers_where", "t_of_sigma", "time_grid",
     "langevin", "annealed_langevin", "reverse_sde", "pc", "ddpm", "ddim", "pf_euler", "pf_heun", "dpm_solver_pp_2m",
     "pf_rk45",
 ]

@@ -13,7 +13,7 @@ from ..forward import view_half_width
 from ..gpu import gpu_call
 from ..guidance import (GAMMA_MAX, cfg_term, class_distance, classifier_guided_score, exact_classifier,
                         exact_conditional_score, fidelity_diversity, guidance_term, network_cfg_score)
-from ..samplers import SAMPLERS, sample
+from ..samplers import SAMPLERS, sample, samplers_where
 from ..training import TrainingDiverged
 from ..viz.animation import Panel, figure_page, iframe
 from ..viz.guidance import fidelity_chart
@@ -25,9 +25,9 @@ from .exports import PanelsGif, build_downloads
 from .link import Links
 from .sources import resolve_score
 
-GUIDED_SAMPLERS = [("DDIM (η = 0), 50 steps", "ddim"), ("PF-ODE Heun, 50 steps", "pf_heun"),
-                   ("DDPM, 200 steps", "ddpm")]
-SAMPLER_STEPS = {"ddim": 50, "pf_heun": 50, "ddpm": 200}
+# the samplers that take one grid step at a time; a stochastic one needs more steps to reach the same accuracy
+SAMPLER_STEPS = {n: 200 if SAMPLERS[n].stochastic else 50 for n in samplers_where(single_step=True, uses_grid=True)}
+GUIDED_SAMPLERS = [(f"{SAMPLERS[n].label}, {steps} steps", n) for n, steps in SAMPLER_STEPS.items()]
 SWEEP_GAMMAS = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)
 MAX_PARTICLES = 3000
 

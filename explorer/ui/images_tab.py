@@ -5,11 +5,12 @@ import gradio as gr
 import numpy as np
 import torch
 
+from ..cost import S_DIGITS_IMAGE, check_budget, sampler_nfe
 from ..digit_classifier import shipped_classifier
 from ..digits import digits_split
 from ..images import check_sketch, load_image, load_rgba
 from ..inpaint import box_mask, inpaint, mask_from_drawing
-from ..samplers import sample
+from ..samplers import SAMPLERS, sample, samplers_where
 from ..sdedit import sdedit
 from ..unet import GAMMA_MAX, X0Tap, shipped_digits_model
 from ..viz.animation import figure_page, iframe
@@ -22,8 +23,7 @@ from .safe_text import markdown_text
 from .streaming import stream_reports
 from .uploads import CheckedSketchpad
 
-IMAGE_SAMPLERS = [("DDPM (ancestral)", "ddpm"), ("DDIM (η = 0)", "ddim"), ("PF-ODE Heun", "pf_heun"),
-                  ("DPM-Solver++(2M)", "dpm_solver_pp_2m"), ("Predictor–corrector", "pc")]
+IMAGE_SAMPLERS = [(SAMPLERS[n].label, n) for n in samplers_where(reverses_time=True, uses_grid=True)]   # x_t every step
 CLASS_CHOICES = [("any digit (unconditional)", -1)] + [(str(d), d) for d in range(10)]
 MASKS = {"left half": (0, 0, 8, 4), "right half": (0, 4, 8, 4), "top half": (0, 0, 4, 8),
          "bottom half": (4, 0, 4, 8), "centre square": (2, 2, 4, 4)}
@@ -63,6 +63,9 @@ def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=
     y = _class(digit)
     gamma = number(gamma, "Guidance scale γ", 0.0, GAMMA_MAX)
     g = torch.Generator().manual_seed(number(seed, "Seed", 0, 2 ** 31 - 1, integer=True))
+    evals = 2 if y is not None and gamma != 1.0 else 1          # guidance: the conditional and the unconditional
+    check_budget(sampler_nfe(SAMPLERS[name], steps) * evals * n * S_DIGITS_IMAGE, "Sampling digits",
+                 "Steps or Images")
     ncol = int(np.ceil(np.sqrt(n)))
     scale = max(4, 256 // (ncol * model.config.shape[-1]))
     tap = X0Tap(model.score_fn(y, gamma=gamma if y is not None else 1.0), model.sde)

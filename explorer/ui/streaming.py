@@ -20,6 +20,7 @@ def stream_reports(work: Callable[[Callable[[object], bool]], object], *, name: 
     """
     stop = threading.Event()
     box: dict = {}
+    timed_out = False
 
     def report(r) -> bool:
         box["report"] = r
@@ -38,14 +39,15 @@ def stream_reports(work: Callable[[Callable[[object], bool]], object], *, name: 
         while worker.is_alive() or shown is not box.get("report"):
             worker.join(timeout=every)
             limits = interrupt.current()
-            if limits is not None and limits.remaining() <= FINISH_S:
+            if limits is not None and limits.remaining() <= FINISH_S and not stop.is_set():
                 stop.set()                  # past the ceiling: end at the next report, keeping what was done
+                timed_out = True
             r = box.get("report")
             if r is not None and r is not shown:
                 shown = r
                 yield "report", r
-        if "error" in box:
-            raise box["error"]
+        if "error" in box:                  # a work that cannot stop with a result says why it stopped
+            raise interrupt.OutOfTime("stopped at the time limit per request") if timed_out else box["error"]
         yield "done", box["result"]
     finally:
         stop.set()
