@@ -85,7 +85,9 @@ def build_demo() -> gr.Blocks:
     return demo
 
 
-LAUNCH_KWARGS = dict(css=CSS, theme=gr.themes.Soft(), show_error=True)
+# max_file_size: Gradio reads an upload whole before any handler sees it; the largest useful one (a 5 MB CSV, a
+# photo) is far below this (explorer/images.py checks every image from its header before decoding it)
+LAUNCH_KWARGS = dict(css=CSS, theme=gr.themes.Soft(), show_error=True, max_file_size="20mb")
 
 if __name__ == "__main__":
     build_demo().launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),

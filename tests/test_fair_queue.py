@@ -169,3 +169,9 @@ def test_interrupt_scope_deadline_and_cancellation():
         with pytest.raises(interrupt.Cancelled):
             interrupt.check()
     interrupt.check()                                # no scope open: nothing happens
+
+
+def test_an_upload_over_the_size_limit_is_refused_before_it_is_stored(app_url):
+    big = b"x,y\n" + b"1,2\n" * 6_000_000                       # 24 MB, over the 20 MB max_file_size
+    answer = httpx.post(app_url + "gradio_api/upload", files={"files": ("big.csv", big, "text/csv")}, timeout=60)
+    assert answer.status_code == 413 and "maximum allowed size" in answer.text
