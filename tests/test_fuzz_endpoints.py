@@ -11,9 +11,10 @@ and some calls run to the end. NaN and ±Infinity travel as JSON tokens, as a ha
 The property:
 
 * the answer comes within CALL_TIMEOUT_S (else: a hang);
-* it is a result, or an error whose message is a clear sentence: no traceback, no ``SomeError(...)`` repr, not the
-  catch-all "Something went wrong" of explorer/ui/common.py ``user_errors`` (that one means an unexpected exception
-  slipped past the checks);
+* it is a result, or an error whose message is a clear sentence: no traceback, no exception class name (``ValueError``,
+  ``UnidentifiedImageError``, ``SomeError(...)``), no server path (``/tmp/gradio/...``, ``site-packages``, ``/root``),
+  not the catch-all "Something went wrong" of explorer/ui/common.py ``user_errors`` (that one means an unexpected
+  exception slipped past the checks);
 * every number in every figure is finite (plotly outputs, the figure JSON inside HTML animations and downloads,
   typed and quantised arrays decoded; NaN only as plotly's line breaks in a line's x and y), so is every number in
   a table, and no text shown says nan or inf.
@@ -53,7 +54,12 @@ CALL_TIMEOUT_S = 60             # one call that has not answered by then is a ha
 SCALE = float(os.environ.get("FUZZ_SCALE", "1"))
 MAX_EXAMPLES = round(25 * SCALE)
 RANDOM_BUDGET_S = 3.0 * SCALE
-MESSAGE_DUMPS = re.compile(r"Traceback|File \"|Something went wrong|\b[A-Z]\w*(?:Error|Exception|Warning)\(")
+# What an error message must not show, whether the app or Gradio's own checks wrote it: a traceback, the catch-all,
+# an exception's class name (ValueError, UnidentifiedImageError, "KeyError('a')"), a server path (the upload folder,
+# the virtualenv, the home or working directory; a path the request itself sent inside "../" is the caller's text).
+MESSAGE_DUMPS = re.compile(r"Traceback|File \"|Something went wrong|\b[A-Z]\w*(?:Error|Exception|Warning)\b"
+                           r"|site-packages|\.pyenv|\.venv|\.cache/"
+                           r"|(?<![\w.~])/(?:root|tmp|home|usr|var|etc|opt|proc|srv|mnt|app|work|private)(?=/|\b)")
 NONFINITE_WORD = re.compile(r"(?<![\w.])(?:nan|NaN|-?inf|-?Infinity)(?![\w])")
 LINES = {"scatter", "scattergl", "scatterpolar", "scatter3d"}     # traces where plotly reads NaN in x, y as a break
 HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")     # text the Hub endpoint would look up online
@@ -410,8 +416,13 @@ def test_the_checks_see_what_they_must():
     assert nonfinite({"headers": ["a", "b"], "data": [["x", "nan"]]})
     assert nonfinite("final loss nan after 100 steps") and not nonfinite("Done: 100 steps, loss 0.25")
     check_message("Time t must be a finite number, got nan.", "")
+    check_message("Means: '../../../../etc/passwd' is not a number.", "")      # the caller's own text, quoted
+    check_message("An input had the wrong type or form for its control; reload the page and try again.", "")
     for dump in ("Traceback (most recent call last)", 'File "x.py", line 1', "KeyError('a')",
-                 "Something went wrong (TypeError); the details are in the server log."):
+                 "Something went wrong (TypeError); the details are in the server log.",
+                 "UnidentifiedImageError: cannot identify image file", "a ValueError occurred",
+                 "Cannot move /root/x.png to the gradio cache dir", "cannot identify image file '/tmp/gradio/ab/x.png'",
+                 "see /usr/lib/python3/site-packages/PIL/Image.py", "File not allowed: /home/user/app/app.py."):
         with pytest.raises(AssertionError):
             check_message(dump, "")
 
