@@ -95,3 +95,10 @@ def resize_digits(x: Tensor, size: int) -> Tensor:
     if x.shape[-1] == size and x.shape[-2] == size:
         return x
     return F.interpolate(x, size=(size, size), mode="bilinear", align_corners=False, antialias=True).clamp(-1.0, 1.0)
+
+
+def digit_from_image(rgb: Tensor, size: int = DEFAULT_SIZE) -> Tensor:
+    """A photo or drawing [3, H, W] in [-1, 1] as a digit [1, 1, size, size]: grey, area-resized, bright ink on a dark
+    background as in the data (dark ink on light paper is inverted)."""
+    small = F.interpolate(rgb.mean(0, keepdim=True)[None], size=(size, size), mode="area")
+    return -small if small.mean() > 0 else small

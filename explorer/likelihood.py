@@ -106,3 +106,10 @@ def log_likelihood(score_fn: ScoreFn, sde: SDE, x: Tensor, *, rtol: float = 1e-5
     prior = sde.prior_log_prob(x_T)
     return LikelihoodResult(log_prob=(prior + delta).to(device=device, dtype=dtype), prior_log_prob=prior.to(device=device, dtype=dtype),
                             delta=delta.to(device=device, dtype=dtype), x_T=x_T.to(device=device, dtype=dtype), nfe=nfe)
+
+
+def log_density_errors(estimate: np.ndarray, exact: np.ndarray) -> tuple[float, float]:
+    """(mean |estimate - exact|, the same weighted by p = exp(exact)) of two log-densities on one grid [G] (nats)."""
+    err = np.abs(np.asarray(estimate, dtype=np.float64) - np.asarray(exact, dtype=np.float64))
+    w = np.exp(exact - np.max(exact))
+    return float(err.mean()), float((err * w).sum() / w.sum())

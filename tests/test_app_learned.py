@@ -48,7 +48,7 @@ def _train_threads():
 def test_cancelled_training_frees_its_worker(app_url):
     """A client that goes away mid-training (cancel) stops the training thread; the server keeps serving."""
     c = Client(app_url, verbose=False)
-    job = c.submit("ring8", *C, "vp_linear", 0, "eps", 20_000, 3e-3, 64, 0.1, api_name="/train")
+    job = c.submit("ring8", *C, "vp_linear", 0, "eps", 5_000, 3e-3, 64, 0.1, api_name="/train")
     deadline = time.time() + 60
     while not job.outputs() and time.time() < deadline:
         time.sleep(0.2)

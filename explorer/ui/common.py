@@ -56,9 +56,14 @@ def number(value, name: str, lo: float, hi: float, *, integer: bool = False) -> 
     return v
 
 
+def check_seed(seed) -> int:
+    """A seed: a whole number in [0, 2^31 - 1], else a clear gr.Error."""
+    return number(seed, "Seed", 0, MAX_SEED, integer=True)
+
+
 def seed_generator(seed) -> torch.Generator:
     """A CPU generator from a checked seed in [0, 2^31 - 1]."""
-    return torch.Generator().manual_seed(number(seed, "Seed", 0, MAX_SEED, integer=True))
+    return torch.Generator().manual_seed(check_seed(seed))
 
 
 def parse_floats(text, name: str, *, max_count: int = 10) -> list[float]:

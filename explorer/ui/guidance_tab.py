@@ -12,17 +12,18 @@ from ..fields import arrow_lengths, evaluate_score, grid_2d
 from ..forward import view_half_width
 from ..gpu import gpu_call
 from ..guidance import (GAMMA_MAX, cfg_term, class_distance, classifier_guided_score, exact_classifier,
-                        exact_conditional_score, fidelity_diversity, guidance_term, network_cfg_score)
+                        exact_conditional_score, fidelity_diversity, guidance_sweep, guidance_term, network_cfg_score)
 from ..samplers import SAMPLERS, sample, samplers_where
 from ..training import TrainingDiverged
 from ..viz.animation import Panel, figure_page, iframe
 from ..viz.guidance import fidelity_chart
 from ..viz.learned import fields_side_by_side
 from ..viz.sampling import final_samples_figure
-from .common import (Setup, choice, number, plotly_src, read_markdown, resolve_dataset, resolve_process,
+from .common import (Setup, check_seed, choice, number, plotly_src, read_markdown, resolve_dataset, resolve_process,
                      user_errors)
 from .exports import PanelsGif, build_downloads
 from .link import Links
+from .safe_text import html_text          # a CSV's class names in plot titles: text, not markup
 from .sources import resolve_score
 
 # the samplers that take one grid step at a time; a stochastic one needs more steps to reach the same accuracy
@@ -39,7 +40,7 @@ def _setting(dataset, means, stds, weights, process, seed, user_data, network, y
     if ds.num_classes < 2:
         raise gr.Error(f"{ds.label} has a single class: guidance needs at least two.")
     sde = resolve_process(process)
-    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    seed = check_seed(seed)
     y = number(y, "Class", 0, ds.num_classes - 1, integer=True)
     gamma = number(gamma, "Guidance scale γ", 0.0, GAMMA_MAX)
     resolve_score(network, ds, sde, trained)                # clear message if the network is missing
@@ -140,15 +141,13 @@ def sweep_view(dataset, means, stds, weights, process, seed, user_data, network,
     x_init = sde.prior_sample((n, 2), generator=torch.Generator().manual_seed(seed))
     ref = ds.sample(4000, generator=torch.Generator().manual_seed(seed + 1))
     uncond, rows = model.score_fn(None), []
-    for k, gamma in enumerate(SWEEP_GAMMAS):
-        progress(k / len(SWEEP_GAMMAS), desc=f"γ = {gamma:g}")
-        for method, fn in (("classifier guidance", classifier_guided_score(uncond, log_clf, y, gamma)),
-                           ("classifier-free", network_cfg_score(model, y, gamma))):
-            x = sample(sampler, fn, sde, x_init, n_steps=SAMPLER_STEPS[sampler],
-                       generator=torch.Generator().manual_seed(seed)).x
-            rows.append({"method": method, "gamma": gamma, "accuracy": fidelity_diversity(x, y, ds, ref).accuracy,
-                         "distance": class_distance(x, y, ref)})
-    return fidelity_chart(rows, title=f"Fidelity against diversity over γ, asking for {ds.class_names[y]}")
+    methods = (("classifier guidance", lambda gamma: classifier_guided_score(uncond, log_clf, y, gamma)),
+               ("classifier-free", lambda gamma: network_cfg_score(model, y, gamma)))
+    for k, (method, make_score) in enumerate(methods):
+        progress(k / len(methods), desc=method)
+        rows += [{"method": method, **row} for row in guidance_sweep(
+            make_score, SWEEP_GAMMAS, sde, x_init, y, ds, ref, sampler=sampler, n_steps=SAMPLER_STEPS[sampler], seed=seed)]
+    return fidelity_chart(rows, title=f"Fidelity against diversity over γ, asking for {html_text(ds.class_names[y])}")
 
 
 @user_errors
@@ -169,7 +168,7 @@ def field_view(dataset, means, stds, weights, process, seed, user_data, network,
     log_p = ds.exact().log_prob(fine, t, sde).reshape(70, 70)
     return fields_side_by_side(fine_axis.numpy(), log_p.numpy(), pts.numpy(), clf_vec.numpy(), cfg_vec.numpy(),
                                titles=("classifier term γ ∇ log p(y | x_t)", "classifier-free term γ (s(x, y) − s(x))"),
-                               title=f"The guidance term towards {ds.class_names[y]} at t = {t:.2f} "
+                               title=f"The guidance term towards {html_text(ds.class_names[y])} at t = {t:.2f} "
                                      "(arrow length ∝ strength)")
 
 
@@ -179,7 +178,7 @@ def train_classifier_view(dataset, means, stds, weights, process, seed, user_dat
     """API 'train_classifier': a noise-conditional classifier p_phi(y | x_t, t) for this session."""
     ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
-    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    seed = check_seed(seed)
     if ds.num_classes < 2:
         raise gr.Error(f"{ds.label} has a single class: a classifier needs at least two.")
 

@@ -7,7 +7,7 @@ import torch
 
 from ..cost import S_DIGITS_IMAGE, check_budget, sampler_nfe
 from ..digit_classifier import shipped_classifier
-from ..digits import digits_split
+from ..digits import digit_from_image, digits_split
 from ..images import check_sketch, load_image, load_rgba
 from ..inpaint import box_mask, inpaint, mask_from_drawing
 from ..samplers import SAMPLERS, sample, samplers_where
@@ -16,7 +16,7 @@ from ..unet import GAMMA_MAX, X0Tap, shipped_digits_model
 from ..viz.animation import figure_page, iframe
 from ..viz.images import image_grid
 from ..gpu import gpu_call, model_on_default_device
-from .common import choice, number, plotly_src, read_markdown, user_errors
+from .common import choice, number, plotly_src, read_markdown, seed_generator, user_errors
 from .exports import ImagePairGif, build_downloads
 from .link import Links
 from .safe_text import markdown_text
@@ -62,7 +62,7 @@ def sample_digits_view(sampler, n_steps, n_images, digit, gamma, seed, progress=
     n = number(n_images, "Images", 1, MAX_IMAGES, integer=True)
     y = _class(digit)
     gamma = number(gamma, "Guidance scale γ", 0.0, GAMMA_MAX)
-    g = torch.Generator().manual_seed(number(seed, "Seed", 0, 2 ** 31 - 1, integer=True))
+    g = seed_generator(seed)
     evals = 2 if y is not None and gamma != 1.0 else 1          # guidance: the conditional and the unconditional
     check_budget(sampler_nfe(SAMPLERS[name], steps) * evals * n * S_DIGITS_IMAGE, "Sampling digits",
                  "Steps or Images")
@@ -108,7 +108,7 @@ def class_grid_view(gamma, seed, progress=gr.Progress()):
     """API 'digit_classes': one row per class 0-9 at guidance scale gamma, the same noise for every gamma."""
     model = _model()
     gamma = number(gamma, "Guidance scale γ", 0.0, GAMMA_MAX)
-    g = torch.Generator().manual_seed(number(seed, "Seed", 0, 2 ** 31 - 1, integer=True))
+    g = seed_generator(seed)
     x_init = model.prior_sample(8, generator=g).repeat(10, 1, 1, 1)   # the same 8 noises in every row, for every gamma
     labels = torch.arange(10).repeat_interleave(8)
     progress(0.1, desc="sampling 10 rows of 8")
@@ -126,12 +126,7 @@ def _digit(index, upload):
     model = _model()
     size = model.config.shape[-1]
     if upload:
-        rgb = load_image(upload)                                  # [3, H, W] in [-1, 1], checked
-        gray = rgb.mean(0, keepdim=True)[None]
-        small = torch.nn.functional.interpolate(gray, size=(size, size), mode="area")
-        if small.mean() > 0:                                      # dark ink on white paper: invert
-            small = -small
-        return small, None
+        return digit_from_image(load_image(upload), size), None   # load_image: [3, H, W] in [-1, 1], checked
     data = digits_split("heldout", size)
     k = number(index, "Digit index", 0, len(data) - 1, integer=True)
     return data.x[k:k + 1], int(data.y[k])
@@ -145,7 +140,7 @@ def sdedit_view(index, upload, t0, seed):
     x0, label = _digit(index, upload)
     x0 = x0.to(model.device)
     t0 = number(t0, "Noise level t₀", 0.05, 1.0)
-    g = torch.Generator().manual_seed(number(seed, "Seed", 0, 2 ** 31 - 1, integer=True))
+    g = seed_generator(seed)
     batch = x0.repeat(6, 1, 1, 1)
     res = sdedit(model.score_fn(), model.sde, batch, t0, sampler="ddim", n_steps=40, generator=g)
     row = torch.cat([x0, res.trajectory[0][:1].clamp(-1.5, 1.5), res.x]).cpu()
@@ -178,7 +173,7 @@ def inpaint_view(index, upload, mask_name, seed, drawn=None):
         top, left, h, w = (v * size // 8 for v in MASKS[choice(mask_name, "mask", MASKS)])
         mask = box_mask((size, size), top, left, h, w)
     mask = mask.to(model.device)
-    g = torch.Generator().manual_seed(number(seed, "Seed", 0, 2 ** 31 - 1, integer=True))
+    g = seed_generator(seed)
     batch = x0.repeat(4, 1, 1, 1)
     res = inpaint(model.score_fn(), model.sde, batch, mask, sampler="ddpm", n_steps=50, reconstruction=10.0,
                   generator=g)          # replacement + reconstruction guidance: keeps the class (benchmarks/RESULTS_digits.md)
@@ -199,7 +194,7 @@ def hub_view(model_id, n_steps, seed, progress=gr.Progress()):
     if not isinstance(model_id, str) or not model_id.strip():
         raise gr.Error("Give a Hub model id such as google/ddpm-cifar10-32.")
     steps = number(n_steps, "Steps", 5, 200, integer=True)
-    g = torch.Generator().manual_seed(number(seed, "Seed", 0, 2 ** 31 - 1, integer=True))
+    g = seed_generator(seed)
     progress(0.05, desc="loading the model")
     hub = load_hub_unet(model_id.strip(), allow_local=local_models_dir())
     x_init = hub.prior_sample(4, generator=g)

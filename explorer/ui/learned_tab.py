@@ -18,7 +18,7 @@ from ..scores import exact_score, mixture_score
 from ..training import DEFAULTS, TrainingDiverged, train
 from ..viz.learned import curves_side_by_side, error_curve, error_map, fields_side_by_side, loss_figure
 from ..viz.sampling import final_samples_figure
-from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
+from .common import Setup, check_seed, number, read_markdown, resolve_dataset, resolve_process, user_errors
 from .link import Links
 from .sources import resolve_score
 from .streaming import stream_reports
@@ -80,7 +80,7 @@ def train_view(dataset, means, stds, weights, process, seed, user_data, paramete
     """API 'train': trains a score network (streamed: loss curve, learned vs exact field, status); the model goes to this session's state."""
     ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
-    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    seed = check_seed(seed)
     if parameterisation not in {v for _, v in PARAMETERISATIONS}:
         raise gr.Error(f"unknown parameterisation {parameterisation!r}; expected one of ['eps', 'x0', 'score']")
     steps = number(steps, "Training steps", 100, MAX_STEPS, integer=True)
@@ -126,7 +126,7 @@ def compare_view(dataset, means, stds, weights, process, seed, user_data, source
     """API 'compare': learned vs exact field at t, the p_t-weighted error map, the error over t, and (shapes) memorisation."""
     ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
-    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    seed = check_seed(seed)
     t = number(t, "Time t", 0.01, 1.0)
     if source not in ("pretrained", "trained"):
         raise gr.Error("Compare a network: choose 'Pretrained network' or 'My trained network'.")

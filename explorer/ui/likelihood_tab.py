@@ -5,14 +5,13 @@ import math
 import time
 
 import gradio as gr
-import numpy as np
 import torch
 
 from ..cost import check_budget, likelihood_nfe
 from ..fields import grid_2d
-from ..likelihood import bits_per_dim, log_likelihood
+from ..likelihood import bits_per_dim, log_density_errors, log_likelihood
 from ..viz.likelihood import log_density_curves, log_density_maps
-from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
+from .common import Setup, check_seed, number, read_markdown, resolve_dataset, resolve_process, user_errors
 from .link import Links
 from .sources import SCORE_SOURCES, resolve_score, score_cost
 
@@ -26,7 +25,7 @@ def likelihood_view(dataset, means, stds, weights, process, seed, user_data, sou
     """API 'likelihood': PF-ODE log p on a grid (and the exact log p for mixtures), and the NLL of held-out samples."""
     ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
-    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    seed = check_seed(seed)
     g = number(grid, "Grid points per side", 5, 60, integer=True)
     n = number(n_test, "Held-out samples", 10, 2000, integer=True)
     rtol = 10 ** number(log10_rtol, "log10 tolerance", -7, -2)
@@ -59,11 +58,10 @@ def likelihood_view(dataset, means, stds, weights, process, seed, user_data, sou
             ["NFE (grid, held-out)", f"{res_grid.nfe}, {res_test.nfe}"], ["time (s)", f"{seconds:.2f}"]]
     if exact is not None:
         true_nll = float(-ds.mixture.log_prob(x_test, t_ref, sde).mean())
-        mae = float(np.abs(est - exact).mean())
-        w = np.exp(exact - exact.max())
+        mae, weighted = log_density_errors(est, exact)
         rows = [["exact NLL of the same data (nats)", f"{true_nll:.4f}"],
                 ["mean |ODE − exact| over the grid (nats)", f"{mae:.4f}"],
-                ["same, weighted by p", f"{float((np.abs(est - exact) * w).sum() / w.sum()):.2e}"]] + rows
+                ["same, weighted by p", f"{weighted:.2e}"]] + rows
     title = f"log p at t = {t_ref:g} (≈ data) by the PF-ODE, {kind}, rtol = {rtol:.0e}"
     if ds.dim == 1:
         fig = log_density_curves(pts[:, 0].numpy(), est, exact, title=title)

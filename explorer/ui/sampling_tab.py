@@ -13,7 +13,7 @@ from ..metrics import energy_distance
 from ..samplers import MAX_STEPS, SAMPLERS
 from ..viz.animation import Panel, figure_page, iframe
 from ..viz.sampling import final_samples_figure, paths_over_river, quality_figure
-from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, user_errors
+from .common import Setup, check_seed, number, plotly_src, read_markdown, resolve_dataset, resolve_process, user_errors
 from .exports import PanelsGif, build_downloads
 from .link import Links
 from .sources import SCORE_SOURCES, resolve_score, score_cost
@@ -71,7 +71,7 @@ def sampling_view(dataset, means, stds, weights, process, seed, user_data, sourc
     samples, figures; the animation's data to this session's state, for its GIF."""
     ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
-    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    seed = check_seed(seed)
     names = _samplers(samplers)
     steps = number(n_steps, "Steps", 0, MAX_STEPS, integer=True) or None
     n = number(n_particles, "Particles", 10, MAX_PARTICLES, integer=True)
@@ -146,7 +146,7 @@ def quality_view(dataset, means, stds, weights, process, seed, user_data, source
     """API 'quality': energy distance to the data against NFE, each sampler at several step counts."""
     ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
-    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    seed = check_seed(seed)
     names = _samplers(samplers)
     n = number(n_particles, "Particles", 10, MAX_PARTICLES, integer=True)
     opts = _options(eta, langevin_step, langevin_t, snr)

@@ -20,7 +20,7 @@ from ..vae import VAEConfig, build_vae, encode, negative_elbo, train_vae, vae_sa
 from ..viz.images import image_grid
 from ..viz.sampling import final_samples_figure
 from ..viz.vae import elbo_figure, latent_figure
-from .common import Setup, number, read_markdown, resolve_dataset, resolve_process, user_errors
+from .common import Setup, check_seed, number, read_markdown, resolve_dataset, resolve_process, user_errors
 from .link import Links
 from .sources import resolve_score
 from .streaming import stream_reports
@@ -45,7 +45,7 @@ def _curves(m, title="ELBO and its terms"):
 @gpu_call(duration=120)
 def train_vae_view(dataset, means, stds, weights, process, seed, user_data, steps, data="toy", progress=gr.Progress()):
     """API 'train_vae': trains a VAE on the chosen toy or on the digits (streamed ELBO curves); the model goes to this session's state."""
-    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    seed = check_seed(seed)
     steps = number(steps, "Training steps", 100, MAX_STEPS, integer=True)
     if data == "digits":
         train_data, extra = digits_split("train").x, DIGITS_VAE
@@ -81,7 +81,7 @@ def train_vae_view(dataset, means, stds, weights, process, seed, user_data, step
 def compare_vae_view(dataset, means, stds, weights, process, seed, user_data, network, vae=None, trained=None,
                      progress=gr.Progress()):
     """API 'compare_vae': the latent space, VAE samples next to diffusion's, and -ELBO next to the PF-ODE NLL."""
-    seed = number(seed, "Seed", 0, 2 ** 31 - 1, integer=True)
+    seed = check_seed(seed)
     if vae is None:
         raise gr.Error("Train the VAE first (the 'Train the VAE' button).")
     if vae.config.dataset == "digits":
