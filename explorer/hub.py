@@ -59,13 +59,6 @@ class HubModelError(ValueError):
     """A Hub model that cannot be used here; the message says why and what is supported."""
 
 
-def diffusers_available() -> bool:
-    """Whether the optional dependency diffusers can be imported."""
-    import importlib.util
-
-    return importlib.util.find_spec("diffusers") is not None
-
-
 def _require_diffusers():
     try:
         import diffusers

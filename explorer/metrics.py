@@ -1,4 +1,4 @@
-"""Distances between sample sets: energy distance and sliced Wasserstein (no gradients, any device)."""
+"""Distances between sample sets: the energy distance (no gradients, any device)."""
 from __future__ import annotations
 
 import torch
@@ -22,16 +22,3 @@ def energy_distance(x: Tensor, y: Tensor) -> float:
         raise ValueError(f"sample sets differ in dimension: {x.shape[1]} vs {y.shape[1]}")
     xy = _mean_pairwise_distance(x, y)
     return float(2 * xy - _mean_pairwise_distance(x, x) - _mean_pairwise_distance(y, y))
-
-
-@torch.no_grad()
-def sliced_wasserstein(x: Tensor, y: Tensor, *, n_projections: int = 128, generator: torch.Generator | None = None) -> float:
-    """SW_2 = sqrt(mean over random unit directions of W_2^2 of the 1D projections); needs len(x) == len(y)."""
-    x, y = x.flatten(1).double(), y.flatten(1).double()
-    if x.shape != y.shape:
-        raise ValueError(f"sliced Wasserstein needs equal shapes, got {tuple(x.shape)} and {tuple(y.shape)}")
-    dirs = torch.randn(x.shape[1], n_projections, generator=generator, dtype=torch.float64).to(x.device)
-    dirs = dirs / dirs.norm(dim=0, keepdim=True)
-    px, _ = torch.sort(x @ dirs, dim=0)
-    py, _ = torch.sort(y @ dirs, dim=0)
-    return float(((px - py) ** 2).mean().sqrt())

@@ -4,8 +4,7 @@ import math
 import pytest
 import torch
 
-from explorer.custom_data import (MAX_CSV_BYTES, MAX_POINTS, MIN_POINTS, dataset_from_csv, dataset_from_points,
-                                  dataset_from_strokes, parse_csv, resample_strokes)
+from explorer.custom_data import (MAX_CSV_BYTES, MAX_POINTS, MIN_POINTS, dataset_from_csv, dataset_from_points, parse_csv)
 from explorer.scores import exact_score
 from explorer.sde import get_sde
 
@@ -121,29 +120,3 @@ def test_points_labels_are_compacted():
         dataset_from_points(torch.full((30, 2), float("nan")))
 
 
-# --- canvas strokes ------------------------------------------------------------------------------------
-def test_strokes_resample_evenly_by_arc_length():
-    line = [[0.0, 0.0], [1.0, 0.0], [3.0, 0.0]]                             # length 3, uneven vertices
-    dot = [[5.0, 5.0]]
-    pts, idx = resample_strokes([line] * 10 + [dot] * 10, n_points=300)
-    on_line = pts[idx == 0]
-    assert on_line.shape[0] == 30                                           # 300 points over 10 equal lines
-    gaps = on_line[1:, 0] - on_line[:-1, 0]
-    torch.testing.assert_close(gaps, torch.full_like(gaps, 0.1))            # even spacing, across vertices
-    assert (pts[idx == 10] == torch.tensor([5.0, 5.0], dtype=torch.float64)).all()
-
-
-def test_strokes_dataset_with_labels_and_flip():
-    strokes = [[[0, 0], [1, 1], [2, 0]], [[0, 3], [2, 3]]] * 10
-    ds = dataset_from_strokes(strokes, stroke_labels=[0, 1] * 10, n_points=400, flip_y=True)
-    assert ds.num_classes == 2 and ds.dim == 2
-    assert float(ds.shift[1]) < 0                                           # y flipped: the strokes lie at y <= 0
-
-
-def test_too_few_drawn_points():
-    with pytest.raises(ValueError, match=f"draw at least {MIN_POINTS}"):
-        dataset_from_strokes([[[0, 0], [1, 1]]] * 3)
-    with pytest.raises(ValueError, match="stroke 1"):
-        resample_strokes([[[0, 0]] * 20, [[0, float("nan")]]])
-    with pytest.raises(ValueError, match="one label per stroke"):
-        dataset_from_strokes([[[0, 0], [1, 1]]] * 20, stroke_labels=[0])

@@ -194,17 +194,6 @@ def panel_animation(panels: list[Panel], frame_labels: list[str], *, title: str 
     return {"data": traces, "layout": layout, "frames": fig_frames}
 
 
-def particle_animation(frames: np.ndarray, times: np.ndarray, *, labels: np.ndarray | None = None,
-                       density: tuple[np.ndarray, np.ndarray] | None = None,
-                       ranges: np.ndarray | None = None, title: str = "", time_label: str = "t = ",
-                       marker_size: float = 4.0, n_classes: int | None = None) -> dict:
-    """One panel: frames [F, N, 2] over time, optionally over density contours (axes [F, G], z [F, G, G] uint8)."""
-    panel = Panel(np.asarray(frames, dtype=np.float32), labels=labels, n_classes=n_classes, ranges=ranges,
-                  density=density)
-    return panel_animation([panel], [f"{t:.2f}" for t in times], title=title, time_label=time_label,
-                           marker_size=marker_size)
-
-
 @lru_cache(maxsize=1)
 def template_json() -> dict:
     """The plotly_white template as plain JSON (read-only cache; dict figures skip plotly's validation)."""
