@@ -154,3 +154,25 @@ def test_an_exported_page_is_a_download_not_a_page_of_the_app(app_url, tmp_path)
     page = next(export.owner_dir(client.session_hash).glob("*.html"))
     r = httpx.get(f"{app_url}gradio_api/file={page}", timeout=30)
     assert r.status_code == 200 and r.headers["content-disposition"].startswith("attachment")
+
+
+def test_an_animations_texts_are_text_in_plotly_and_as_written_in_the_gif(tmp_path, monkeypatch):
+    """A CSV class name in an animation's title: escaped for plotly (which reads HTML, links included), drawn as
+    written in the GIF."""
+    import json
+
+    import numpy as np
+
+    from explorer.ui.exports import PanelsGif
+    from explorer.viz.animation import Panel
+
+    name = "<a href='//evil.invalid'>cats</a> & dogs"
+    frames = np.random.default_rng(0).normal(size=(3, 20, 2)).astype(np.float32)
+    spec = PanelsGif("t", [Panel(frames, title=f"{name} panel")], ["0", "0.5", "1"], title=f"Asking for {name}")
+    text = json.dumps(spec.figure())
+    assert "<a " not in text and "&lt;a href=" in text and "&amp; dogs" in text
+    drawn = []
+    monkeypatch.setattr("explorer.ui.exports.panels_gif", lambda panels, labels, path, title="", time_label="":
+                        drawn.append((title, panels[0].title)))
+    spec.render(tmp_path / "x.gif")
+    assert drawn == [(f"Asking for {name}", f"{name} panel")]

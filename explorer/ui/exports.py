@@ -6,7 +6,7 @@ the folder is a Gradio static path, so the file is served from there and never c
 `forget_session` (demo.unload in app.py) removes a session's files when its page closes."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import gradio as gr
@@ -17,6 +17,7 @@ from ..viz.export import EXPORT_DIR, forget, write_export, write_standalone
 from ..viz.gif import images_gif, panels_gif
 from ..viz.images import image_grid, image_pair_animation, pair_frame
 from .common import user_errors
+from .safe_text import html_text
 
 
 @dataclass(frozen=True, eq=False)       # eq=False: fields hold numpy arrays, compared by identity
@@ -31,9 +32,11 @@ class PanelsGif:
     figure_options: dict = field(default_factory=dict)     # panel_animation's marker_size, height
 
     def figure(self) -> dict:
-        """The plotly animation the page shows (rebuilt on demand: a session keeps only the panels)."""
-        return panel_animation(self.panels, self.frame_labels, title=self.title, time_label=self.time_label,
-                               **self.figure_options)
+        """The plotly animation the page shows (rebuilt on demand: a session keeps only the panels); its texts escaped
+        here (plotly reads them as HTML; the GIF draws them as they are), so a CSV's class name stays text."""
+        panels = [replace(p, title=html_text(p.title)) for p in self.panels]
+        return panel_animation(panels, [html_text(s) for s in self.frame_labels], title=html_text(self.title),
+                               time_label=html_text(self.time_label), **self.figure_options)
 
     def render(self, path: Path) -> Path:
         """Draw the animated GIF into `path`."""

@@ -7,6 +7,7 @@ import gradio as gr
 
 from ..images import check_sketch
 from .common import MY_DATA, seed_generator, user_errors
+from .safe_text import markdown_text
 from .uploads import CheckedSketchpad
 
 BRUSH_COLORS = ["#0072B2", "#E69F00", "#009E73", "#D55E00"]
@@ -31,7 +32,7 @@ def my_data_view(drawing, csv_file, seed):
         if path.stat().st_size > MAX_CSV_BYTES:
             raise gr.Error(f"The CSV is larger than {MAX_CSV_BYTES // 1_000_000} MB.")
         ds = dataset_from_csv(path, name=MY_DATA)
-        source = f"CSV {path.name}"
+        source = f"CSV {markdown_text(path.name, limit=80)}"        # the upload's own name: text, not Markdown
     else:
         composite = drawing.get("composite") if isinstance(drawing, dict) else drawing
         if composite is None:
