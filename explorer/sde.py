@@ -39,6 +39,7 @@ class SDE:
     t_min: float = 1e-3
     name: ClassVar[str] = "sde"
     label: ClassVar[str] = "SDE"
+    variance_preserving: ClassVar[bool] = False     # alpha^2 + sigma^2 = 1: DDPM's beta_i chain reads it exactly
 
     # --- to implement -------------------------------------------------------------
     def mean_coef(self, t: Tensor) -> Tensor:
@@ -113,6 +114,7 @@ class VPLinear(SDE):
     beta_max: float = 20.0
     name: ClassVar[str] = "vp_linear"
     label: ClassVar[str] = "VP, linear β (DDPM)"
+    variance_preserving: ClassVar[bool] = True
 
     def beta(self, t: Tensor) -> Tensor:
         return self.beta_min + t * (self.beta_max - self.beta_min)
@@ -140,6 +142,7 @@ class VPCosine(SDE):
     logsnr_min: float = -10.0
     name: ClassVar[str] = "vp_cosine"
     label: ClassVar[str] = "VP, cosine schedule"
+    variance_preserving: ClassVar[bool] = True
 
     @property
     def u_max(self) -> float:
@@ -168,6 +171,7 @@ class SubVP(VPLinear):
 
     name: ClassVar[str] = "subvp"
     label: ClassVar[str] = "sub-VP"
+    variance_preserving: ClassVar[bool] = False
 
     def std(self, t):
         return -torch.expm1(-self._int_beta(t))

@@ -7,7 +7,7 @@ import torch
 
 from ..images import example_image, load_image, noise_row, pixel_histogram, to_display
 from ..forward import forward_paths, log_density_frames, log_density_grid, quantize_log_density, view_half_width
-from ..sde import SDE, VPCosine, VPLinear, SubVP
+from ..sde import SDE
 from ..viz.animation import Panel, figure_page, iframe, panel_animation
 from ..viz.forward import river_figure, schedule_figure
 from ..viz.images import histogram_figure, image_row_figure
@@ -63,9 +63,9 @@ def schedule_plot(sde: SDE, n_steps: int = 1000):
     """alpha, sigma, SNR over t in [t_min, T]; DDPM's beta_i for VP processes, else the sigma_i."""
     t = torch.linspace(sde.t_min, sde.T, 300, dtype=torch.float64)
     sched = sde.discrete_schedule(n_steps)
-    is_vp = isinstance(sde, (VPLinear, VPCosine)) and not isinstance(sde, SubVP)
     return schedule_figure(t.numpy(), sde.mean_coef(t).numpy(), sde.std(t).numpy(), sde.snr(t).numpy(),
-                           np.arange(1, n_steps + 1), sched.beta.numpy() if is_vp else None, sched.sigma.numpy(),
+                           np.arange(1, n_steps + 1), sched.beta.numpy() if sde.variance_preserving else None,
+                           sched.sigma.numpy(),
                            title=f"Noise schedule of {sde.label}")
 
 
