@@ -33,11 +33,34 @@ def _user_points(m: int = 20_000):
     return dataset_from_points(pts, torch.randint(0, 4, (m,), generator=g), name="my_data", label="20,000 points")
 
 
+def _photo():
+    """A 16-megapixel RGB photo-like JPEG (the largest kind a user uploads)."""
+    import tempfile
+
+    import numpy as np
+    from PIL import Image
+
+    path = Path(tempfile.gettempdir()) / "dx-bench-photo.jpg"
+    if not path.exists():
+        rng = np.random.default_rng(0)
+        Image.fromarray(rng.integers(0, 255, (4000, 4000, 3), dtype=np.uint8)).save(path, quality=90)
+    return path
+
+
+def _csv():
+    """20,000 labelled x,y rows, the most a CSV may have."""
+    import tempfile
+
+    path = Path(tempfile.gettempdir()) / "dx-bench-points.csv"
+    path.write_text("x,y,label\n" + "\n".join(f"{i % 97 / 9:.3f},{i % 89 / 7:.3f},{'abc'[i % 3]}" for i in range(20_000)))
+    return path
+
+
 def cases():
     """(name, handler, args) for the worst in-range request of each endpoint."""
     from explorer.pretrained import load_pretrained
     from explorer.ui import forward_tab, guidance_tab, images_tab, learned_tab, likelihood_tab, sampling_tab
-    from explorer.ui import score_tab, vae_tab
+    from explorer.ui import my_data, score_tab, vae_tab
 
     mine = _user_points()
     c = ("", "", "")
@@ -68,7 +91,16 @@ def cases():
         ("/train_vae (20,000 steps)", vae_tab.train_vae_view, ("moons", *c, "vp_linear", 0, None, 20_000)),
         ("/train_classifier (my data)", guidance_tab.train_classifier_view, ("my_data", *c, "vp_linear", 0, mine)),
         ("/sample_digits (DDPM 1,000 steps, 36 images)", images_tab.sample_digits_view, ("ddpm", 1000, 36, -1, 3.0, 0)),
+        ("/sample_digits (annealed Langevin 1,000 levels, 36 images, γ = 3)", images_tab.sample_digits_view,
+         ("annealed_langevin", 1000, 36, 3, 3.0, 0)),
         ("/digit_classes (γ = 8)", images_tab.class_grid_view, (8.0, 0)),
+        ("/sdedit (t₀ = 1)", images_tab.sdedit_view, (0, None, 1.0, 0)),
+        ("/inpaint (centre square)", images_tab.inpaint_view, (0, None, "centre square", 0)),
+        ("/guidance_field (pretrained ring8, t = 0.01)", guidance_tab.field_view,
+         ("ring8", *c, "vp_linear", 0, None, "pretrained", 0, 8.0, 0.01)),
+        ("/forward_images (a 4,000 × 4,000 photo, 8 times)", forward_tab.images_view,
+         (str(_photo()), "vp_linear", 0, forward_tab.MAX_IMAGE_TIMES)),
+        ("/my_data (a 20,000-row CSV)", my_data.my_data_view, (None, str(_csv()), 0)),
     ]
 
 
