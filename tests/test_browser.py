@@ -212,3 +212,27 @@ def test_no_server_path_in_the_page_or_its_animations(browser, app_url):
     assert scripts and all(s.endswith(PLOTLY_URL) for s in scripts), scripts
     assert frame.evaluate("() => typeof Plotly !== 'undefined' && !!document.querySelector('.js-plotly-plot')")
     page.close()
+
+
+def test_a_closed_page_takes_its_exports_with_it(browser, app_url):
+    """Press '⬇ HTML' on the Forward tab: the file is in a new session folder; close the page: the folder goes."""
+    import time
+
+    from explorer.viz.export import EXPORT_DIR
+
+    before = set(EXPORT_DIR.glob("*")) if EXPORT_DIR.exists() else set()
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url, wait_until="load")
+    _animation_frame(page)
+    page.get_by_role("button", name="⬇ HTML (plays offline)").first.click()
+    page.get_by_text("Standalone HTML").first.wait_for(timeout=30_000)
+    deadline = time.time() + 30
+    while time.time() < deadline and not set(EXPORT_DIR.glob("*")) - before:
+        time.sleep(0.2)
+    new = set(EXPORT_DIR.glob("*")) - before
+    assert len(new) == 1 and [p.suffix for p in next(iter(new)).iterdir()] == [".html"], new
+    page.close()
+    deadline = time.time() + 30
+    while time.time() < deadline and next(iter(new)).exists():
+        time.sleep(0.2)
+    assert not next(iter(new)).exists(), "the session's exports were removed when its page closed"
