@@ -214,16 +214,19 @@ def build_images_tab(links: Links) -> list:
         n_images = gr.Slider(1, MAX_IMAGES, value=16, step=1, label="Images")
         digit = gr.Dropdown(CLASS_CHOICES, value=-1, label="Digit")
         gamma = gr.Slider(0.0, GAMMA_MAX, value=3.0, step=0.1, label="Guidance scale γ (with a digit)")
-    go = gr.Button("Sample digits", variant="primary")
+    with gr.Row():
+        go = gr.Button("Sample digits", variant="primary", scale=3)
+        stop = gr.Button("Stop", variant="stop", scale=1)
     status = gr.Markdown()
     with gr.Row():
         xt = gr.Image(label="x_t (noisy)", height=300, interactive=False)
         x0 = gr.Image(label="x̂₀ (the model's current estimate)", height=300, interactive=False)
     replay = gr.HTML()
     downloads = build_downloads("images", "No animation yet: press 'Sample digits' and let it finish first.")
-    downloads.after(go.click(sample_digits_view, [sampler, steps, n_images, digit, gamma, seed],
-                             [xt, x0, replay, status, downloads.spec], api_name="sample_digits",
-                             show_progress="minimal"))
+    sampled = go.click(sample_digits_view, [sampler, steps, n_images, digit, gamma, seed],
+                       [xt, x0, replay, status, downloads.spec], api_name="sample_digits", show_progress="minimal")
+    downloads.after(sampled)
+    stop.click(None, None, None, cancels=[sampled], api_visibility="private")
     with gr.Accordion("Every digit at one guidance scale (same noise for every γ)", open=False):
         with gr.Row():
             gamma_c = gr.Slider(0.0, GAMMA_MAX, value=3.0, step=0.1, label="Guidance scale γ")
