@@ -22,7 +22,6 @@ INTERNALS = re.compile(r"Traceback|File \"|\b[A-Z]\w*(?:Error|Exception|Warning)
     "located in either the current working directory or your system's temp directory. ... (/work/main) ... (/tmp)",
     "File /tmp/gradio/abc/x.csv is not in the cache folder and cannot be accessed.",
     "Value: <b>x</b> (type: <class 'list'>) is not in the list of choices: ['a', 'b']",
-    "Something went wrong (KeyError); the details are in the server log.",
     "could not read /root/.pyenv/versions/3.11.7/lib/python3.11/site-packages/PIL/Image.py",
     "Traceback (most recent call last):\n  File \"x.py\", line 1",
 ])

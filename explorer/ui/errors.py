@@ -25,7 +25,6 @@ WRONG_FORM = "An input had the wrong type or form for its control; reload the pa
 FILE_NOT_ALLOWED = "File not allowed."
 
 PATH = re.compile(r"""(?<![\w.~/])(?:/[^\s/'"()<>,;:]+){2,}/?|[A-Za-z]:\\[^\s'"<>]+|\S*site-packages\S*""")
-EXCEPTION_NAME = re.compile(r"\s*\(?\b[A-Z]\w*(?:Error|Exception|Warning)\b\)?:?")
 TRACEBACK = re.compile(r"Traceback \(most recent call last\)|File \"[^\"]*\", line \d+")
 CHOICES = re.compile(r"^Value: (?P<value>.*?)(?: \(type: <class '\w+'>\))? is not in the list of choices: "
                      r"(?P<choices>\[.*\])$", re.S)
@@ -41,8 +40,9 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def app_error_message(message: str) -> str:
-    """A gr.Error's message (the app's or Gradio's own) as shown: Gradio's known ones rewritten, paths and exception
-    names taken out, at most MAX_CHARS characters, as text."""
+    """A gr.Error's message (the app's or Gradio's own) as shown: Gradio's known ones rewritten, paths taken out, at
+    most MAX_CHARS characters, as text. (The app's catch-all in common.user_errors names the exception's class on
+    purpose; Gradio's own exceptions never reach the user by name, see internal_error_message.)"""
     message = str(message)
     if GRADIO_FILE.match(message):
         return FILE_REFUSED
@@ -51,7 +51,7 @@ def app_error_message(message: str) -> str:
         message = f"{_short(m['value'])} is not in the list of choices: {_short(m['choices'], 300)}"
     if TRACEBACK.search(message):
         return WRONG_FORM
-    message = EXCEPTION_NAME.sub("", PATH.sub("(a file)", message)).strip() or WRONG_FORM
+    message = PATH.sub("(a file)", message).strip() or WRONG_FORM
     return toast_text(_short(message, MAX_CHARS))
 
 
