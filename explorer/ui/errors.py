@@ -1,4 +1,5 @@
-"""What a user reads when a request fails: a short sentence, never an exception name, a traceback or a server path.
+"""What a user reads when a request fails: a short sentence, never a traceback or a server path, and for Gradio's
+own errors never an exception's name.
 
 The app's own handlers already raise gr.Error with clear messages (common.user_errors). What this adds is a hook on
 Gradio's error path, for what fails before or after a handler: Gradio's input checks (a file outside the upload
