@@ -72,7 +72,8 @@ def test_a_crash_in_one_request_is_a_message_and_the_app_goes_on(app_url, monkey
         c.predict("moons", *C, "vp_linear", 0, "eps", 100, 3e-3, 32, 0.1, api_name="/train")
     for err in (sampled, trained):
         msg = str(err.value)
-        assert "Something went wrong (RuntimeError)" in msg and "Traceback" not in msg and "simulated" not in msg
+        assert "Something went wrong" in msg                                  # the catch-all, named as such
+        assert not any(s in msg for s in ("RuntimeError", "Traceback", "simulated"))   # and nothing internal
     other = Client(app_url, verbose=False)                        # another user, during the broken state
     fig = other.predict("ring8", *C, "vp_linear", 0, 0.1, 9, True, api_name="/score_field")
     assert fig is not None

@@ -145,11 +145,11 @@ def user_errors(fn):
         if isinstance(e, interrupt.OutOfTime):
             return gr.Error(OUT_OF_TIME.format(s=REQUEST_LIMIT_S))
         if isinstance(e, interrupt.Cancelled):
-            return gr.Error("Stopped.")
+            return gr.Error("Stopped.", print_exception=False)      # the client has gone: nothing to log
         if isinstance(e, ValueError):
             return gr.Error(str(e))
         log.exception("unexpected error in %s", fn.__name__)
-        return gr.Error(f"Something went wrong ({type(e).__name__}); the details are in the server log.")
+        return gr.Error("Something went wrong on the server; the details are in its log.")   # no internals
 
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
