@@ -7,7 +7,7 @@ import time
 import gradio as gr
 import torch
 
-from ..cost import check_budget, likelihood_nfe
+from ..cost import check_budget, likelihood_cost
 from ..fields import grid_2d
 from ..likelihood import bits_per_dim, log_density_errors, log_likelihood
 from ..viz.likelihood import log_density_curves, log_density_maps
@@ -35,8 +35,8 @@ def likelihood_view(dataset, means, stds, weights, process, seed, user_data, sou
                        "Pick 'Pretrained network' (or your trained one) to measure a model that generalises.")
     score_fn, kind = resolve_score(source, ds, sde, trained)
     n_points = (g * 4 if ds.dim == 1 else g * g) + n
-    nfe = min(MAX_NFE, likelihood_nfe(rtol, network=source != "exact"))
-    check_budget(nfe * n_points * score_cost(source, ds, sde, trained), "This likelihood computation",
+    check_budget(likelihood_cost(n_points, rtol, score_cost(source, ds, sde, trained), network=source != "exact",
+                                 max_nfe=MAX_NFE), "This likelihood computation",
                  "the grid, the held-out samples, or the precision (a larger log10 tolerance)")
     t_ref = sde.t_min
     if ds.dim == 1:
