@@ -178,10 +178,11 @@ def folder_mb(paths: list[Path]) -> float:
 
 def watch_memory(pid: int, logs: list[list], stop: threading.Event, milestones: dict, disk: dict,
                  folders: list[Path]) -> None:
-    """Every second: the server's RSS (the first reading after the requests of all clients reach each milestone is
-    kept) and the export and cache folders' size (its peak is kept)."""
+    """Every second: the server's RSS (the first reading after the requests of all clients, less the greedy one's
+    refusals, reach each milestone is kept) and the export and cache folders' size (its peak is kept)."""
     while not stop.is_set():
-        rss, n = rss_mb(pid), sum(len(log) for log in logs)
+        rss = rss_mb(pid)
+        n = sum(1 for log in logs for entry in list(log) if entry[0] != "refused")     # served or answered
         for m in milestones:
             if m != "peak" and n >= m and milestones[m] is None:
                 milestones[m] = rss
