@@ -6,6 +6,8 @@ import os
 import gradio as gr
 import torch
 
+from explorer.memory import limit_arenas
+
 from explorer.ui import errors, guard, routes
 from explorer.ui.common import build_setup
 from explorer.ui.exports import forget_session
@@ -39,11 +41,13 @@ through it in the tutorials' order."""
 # One torch thread per request: on a 2-vCPU machine serving several users, two OpenMP threads per request
 # make the small tensors here 5-20x slower (benchmarks/RESULTS.md). EXPLORER_TORCH_THREADS overrides it.
 TORCH_THREADS = int(os.environ.get("EXPLORER_TORCH_THREADS", "1"))
+MALLOC_ARENAS = int(os.environ.get("EXPLORER_MALLOC_ARENAS", "4"))   # glibc heaps shared by the request threads
 
 
 def build_demo() -> gr.Blocks:
     """The whole app; every user's state lives in gr.State, nothing global is written."""
     torch.set_num_threads(TORCH_THREADS)
+    limit_arenas(MALLOC_ARENAS)         # request threads share a few heaps: the server does not keep every peak
     errors.install()                # Gradio's own errors as short messages; every toast shown as text
     routes.install()                # plotly.js at /dx/plotly-<version>.min.js, not at a server path
     links = Links()

@@ -20,3 +20,13 @@ def release_memory() -> bool:
     """malloc_trim(0): return the free pages of every malloc arena to the OS; True if memory was released."""
     libc = _libc()
     return bool(libc.malloc_trim(0)) if libc is not None else False
+
+
+M_ARENA_MAX = -8        # glibc's mallopt parameter: the most malloc arenas the process may create
+
+
+def limit_arenas(n: int) -> bool:
+    """mallopt(M_ARENA_MAX, n): threads share at most n malloc arenas (glibc gives each busy thread one of its own,
+    up to 8 per core, and each keeps its peak); True if set."""
+    libc = _libc()
+    return bool(libc.mallopt(M_ARENA_MAX, int(n))) if libc is not None and hasattr(libc, "mallopt") else False

@@ -175,3 +175,27 @@ def test_an_upload_over_the_size_limit_is_refused_before_it_is_stored(app_url):
     big = b"x,y\n" + b"1,2\n" * 6_000_000                       # 24 MB, over the 20 MB max_file_size
     answer = httpx.post(app_url + "gradio_api/upload", files={"files": ("big.csv", big, "text/csv")}, timeout=60)
     assert answer.status_code == 413 and "maximum allowed size" in answer.text
+
+
+def test_a_session_runs_one_request_at_a_time_while_others_start(app_url):
+    """Its second request waits for its first; another session's request starts meanwhile (a greedy session holds one
+    core at most)."""
+    greedy, other = uuid.uuid4().hex[:12], uuid.uuid4().hex[:12]
+    mine = [_join(app_url, greedy) for _ in range(2)]
+    try:
+        assert all(a.status_code == 200 for a in mine)
+        started = set()
+        with httpx.stream("GET", app_url + f"gradio_api/queue/data?session_hash={greedy}", timeout=60) as stream:
+            lines, t0 = stream.iter_lines(), time.time()
+            theirs = _join(app_url, other)                  # another student, after the greedy one's two requests
+            for line in lines:
+                if line.startswith("data:"):
+                    msg = json.loads(line[5:])
+                    if msg.get("msg") == "process_starts":
+                        started.add(msg["event_id"])
+                if time.time() - t0 > 3.0:
+                    break
+            assert len(started) == 1, f"{len(started)} of the session's requests started together"
+            _cancel(app_url, other, [theirs])
+    finally:
+        _cancel(app_url, greedy, mine)

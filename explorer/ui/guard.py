@@ -3,9 +3,11 @@
 A session is Gradio's session hash: one per open browser tab (a reload is a new one) and one per
 `gradio_client.Client`. Each session may have at most SHARE requests of the app's work waiting or running at once
 (TRAINING_SHARE of them trainings); past that its next request is refused at once with a message, so one greedy
-session can never fill the queue that everybody shares. The page's own events (its start-up figures, the small
-show/hide steps after a result) are not counted against that share: they have a separate, larger allowance
-(PAGE_SHARE) so that a script calling them directly is bounded too.
+session can never fill the queue that everybody shares. Of those, one runs at a time: a session's second request
+waits until its first is done (the queue starts other sessions' requests meanwhile), so a greedy session holds one
+of the two cores at most. The page's own events (its start-up figures, the small show/hide steps after a result)
+are not counted against that share and are never held back: they have a separate, larger allowance (PAGE_SHARE) so
+that a script calling them directly is bounded too.
 """
 from __future__ import annotations
 
@@ -77,7 +79,26 @@ def install(demo) -> None:
         queue._dx_cancelled.append(event_id)
         return await remove(event_id)
 
-    queue.push, queue.remove_from_queue = fair_push, remove_and_remember
+    get_events = queue.get_events
+
+    def one_running_per_session():
+        """Gradio's pick of the next events to start, among the waiting events of sessions with no work running."""
+        busy = {e.session_hash for jobs in queue.active_jobs if jobs for e in jobs if _kind(e.fn) != "page"}
+        held = {}
+        for cid, line in queue.event_queue_per_concurrency_id.items():
+            ready = [e for e in line.queue if _kind(e.fn) == "page" or e.session_hash not in busy]
+            if len(ready) != len(line.queue):
+                held[cid], line.queue = line.queue, ready
+        try:
+            return get_events()
+        finally:                              # put the held events back, in their places, less those started
+            for cid, everything in held.items():
+                line = queue.event_queue_per_concurrency_id[cid]
+                left = set(map(id, line.queue))
+                ready_ids = {id(e) for e in everything if _kind(e.fn) == "page" or e.session_hash not in busy}
+                line.queue = [e for e in everything if id(e) in left or id(e) not in ready_ids]
+
+    queue.push, queue.remove_from_queue, queue.get_events = fair_push, remove_and_remember, one_running_per_session
     queue._dx_installed = True
 
 
