@@ -21,3 +21,9 @@ def test_release_memory_returns_freed_heap_pages():
     before = _rss_mb()
     assert release_memory() is True
     assert _rss_mb() < before - 50, "about 128 MB of freed pages went back to the OS"
+
+
+def test_the_arena_limit_is_accepted_by_glibc():
+    from explorer.memory import _libc, limit_arenas
+
+    assert limit_arenas(4) is (_libc() is not None)     # glibc takes it; elsewhere it is a no-op that says so
