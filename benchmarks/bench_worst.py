@@ -101,7 +101,21 @@ def cases():
         ("/forward_images (a 4,000 × 4,000 photo, 8 times)", forward_tab.images_view,
          (str(_photo()), "vp_linear", 0, forward_tab.MAX_IMAGE_TIMES)),
         ("/my_data (a 20,000-row CSV)", my_data.my_data_view, (None, str(_csv()), 0)),
+        ("/forward_gif (the 20,000-particle, 200-frame animation)", _export("gif"), ()),
+        ("/forward_html (the same, standalone HTML)", _export("html"), ()),
     ]
+
+
+def _export(kind: str):
+    """The forward tab's largest animation, exported as the download buttons do (GIF or standalone HTML)."""
+    from explorer.ui import forward_tab
+    from explorer.ui.common import user_errors
+    from explorer.viz.export import write_export, write_standalone
+
+    spec = forward_tab.forward_view("moons", "", "", "", "vp_linear", 0, None, 20_000, 200)[-1]
+    if kind == "gif":
+        return user_errors(lambda: write_export(spec.name, ".gif", spec.render, owner="bench"))
+    return user_errors(lambda: write_standalone(spec.figure(), spec.name, owner="bench"))
 
 
 def run(fn, args) -> tuple[float, str]:
