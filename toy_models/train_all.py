@@ -25,7 +25,8 @@ from explorer.training import save_checkpoint, train  # noqa: E402
 OUT = ROOT / "toy_models"
 SEED = 0
 NET = dict(width=128, depth=3)                       # see explorer.networks.ScoreNetConfig
-TRAIN = dict(steps=4000, lr=3e-3, batch_size=1024, ema_decay=0.995, p_uncond=0.1)   # 2x the UI's default steps
+# the settings the shipped models were trained with (their config.json); the live defaults: explorer.training.DEFAULTS
+TRAIN = dict(steps=4000, lr=3e-3, batch_size=1024, ema_decay=0.995, p_uncond=0.1, warmup=100)
 
 
 def jobs() -> list[tuple[str, str]]:

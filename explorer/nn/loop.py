@@ -1,7 +1,7 @@
 """The one training loop: Adam with linear warm-up and cosine decay, an optional EMA of the weights, divergence
 detection, running means reported every `report_every` steps, early stop, and cooperative interruption.
 
-    done = fit(net, loss_step, steps=2000, lr=3e-3, warmup=100, report_every=100, on_report=report, ema=ema)
+    done = fit(net, loss_step, steps=1000, lr=1e-2, warmup=50, report_every=100, on_report=report, ema=ema)
 
 loss_step(step) draws its own batch (with the trainer's seeded generator) and returns (loss [], metrics): metrics
 are extra scalars (e.g. {"accuracy": acc}) averaged like the loss between two reports. on_report(done, means,
