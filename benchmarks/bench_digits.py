@@ -22,13 +22,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from explorer.digit_classifier import frechet_distance, shipped_classifier  # noqa: E402
+from explorer.nn.digit_classifier import frechet_distance, shipped_classifier  # noqa: E402
 from explorer.digits import digits_split, load_digits_tensor  # noqa: E402
 from explorer.images import to_display  # noqa: E402
 from explorer.inpaint import box_mask, inpaint  # noqa: E402
 from explorer.samplers import sample, time_grid  # noqa: E402
 from explorer.samplers.ddpm import ddim  # noqa: E402
-from explorer.unet import X0Tap, shipped_digits_model  # noqa: E402
+from explorer.nn.unet import X0Tap, shipped_digits_model  # noqa: E402
 from explorer.viz.images import image_row_figure  # noqa: E402
 from machine import machine  # noqa: E402  (benchmarks/machine.py)
 

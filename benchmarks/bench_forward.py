@@ -23,12 +23,12 @@ def bench_animation(repeats: int = 7):
     import torch
 
     from explorer.distributions import get_dataset
-    from explorer.sde import get_sde
+    from explorer.process import get_process
     from explorer.ui.common import plotly_src
     from explorer.ui.forward_tab import forward_cloud_figure, forward_view
     from explorer.viz.animation import figure_page, iframe
 
-    ds, sde = get_dataset("ring8"), get_sde("vp_linear")
+    ds, sde = get_dataset("ring8"), get_process("vp_linear")
     forward_view("ring8", "", "", "", "vp_linear", 0, None, 2000, 60)       # warm-up (imports, caches)
     build, handler, size = [], [], 0
     for seed in range(repeats):

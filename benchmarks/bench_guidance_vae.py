@@ -20,8 +20,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import torch  # noqa: E402
 
-from explorer.classifier import DEFAULTS as CLF_DEFAULTS  # noqa: E402
-from explorer.classifier import classifier_accuracy, train_classifier  # noqa: E402
+from explorer.nn.classifier import DEFAULTS as CLF_DEFAULTS  # noqa: E402
+from explorer.nn.classifier import classifier_accuracy, train_classifier  # noqa: E402
 from explorer.distributions import get_dataset  # noqa: E402
 from explorer.guidance import (classifier_guided_score, exact_classifier, guidance_sweep,  # noqa: E402
                                network_cfg_score)
@@ -29,9 +29,9 @@ from explorer.likelihood import log_likelihood  # noqa: E402
 from explorer.metrics import energy_distance  # noqa: E402
 from explorer.pretrained import load_pretrained  # noqa: E402
 from explorer.samplers import sample  # noqa: E402
-from explorer.sde import get_sde  # noqa: E402
-from explorer.vae import DEFAULTS as VAE_DEFAULTS  # noqa: E402
-from explorer.vae import iwae_nll, negative_elbo, train_vae, vae_sample  # noqa: E402
+from explorer.process import get_process  # noqa: E402
+from explorer.nn.vae import DEFAULTS as VAE_DEFAULTS  # noqa: E402
+from explorer.nn.vae import iwae_nll, negative_elbo, train_vae, vae_sample  # noqa: E402
 from machine import machine  # noqa: E402  (benchmarks/machine.py)
 
 N = 2000
@@ -50,7 +50,7 @@ def classifier_table(names: list[str]) -> dict:
     print(f"Classifier defaults: {CLF_DEFAULTS}\n")
     print("| dataset | train s | last report: CE, batch acc (all t) | acc t=0.01 / 0.1 / 0.3 | Bayes acc t=0.01 / 0.1 / 0.3 |")
     print("|---|---|---|---|---|")
-    sde, out = get_sde("vp_linear"), {}
+    sde, out = get_process("vp_linear"), {}
     for name in names:
         ds = get_dataset(name)
         t0 = time.perf_counter()
@@ -138,7 +138,7 @@ def main() -> None:
     clfs = classifier_table(names)
     vae_table(names, a.n_nll)
     for name in a.sweep.split(","):
-        clf = clfs.get(name) or train_classifier(get_dataset(name), get_sde("vp_linear"), seed=0, device="cpu")
+        clf = clfs.get(name) or train_classifier(get_dataset(name), get_process("vp_linear"), seed=0, device="cpu")
         sweep_table(name, clf)
 
 

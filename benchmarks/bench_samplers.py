@@ -30,7 +30,7 @@ from explorer.samplers import SAMPLERS, sample  # noqa: E402
 from explorer.parameterisation import x0_to_score  # noqa: E402
 from explorer.scores import exact_score  # noqa: E402
 from explorer.tensors import append_dims  # noqa: E402
-from explorer.sde import get_sde  # noqa: E402
+from explorer.process import get_process  # noqa: E402
 from machine import machine  # noqa: E402  (benchmarks/machine.py)
 
 N = 2000
@@ -90,7 +90,7 @@ def main() -> None:
         torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     print(machine())
-    ds, sde = get_dataset("ring8"), get_sde("vp_linear")
+    ds, sde = get_dataset("ring8"), get_process("vp_linear")
     x_init = sde.prior_sample((N, 2), generator=torch.Generator().manual_seed(0))
 
     print("\n## Exact mixture score (ring8, vp_linear, 2,000 particles), best of 3")

@@ -29,12 +29,12 @@ import torch  # noqa: E402
 
 from explorer.distributions import DATASETS  # noqa: E402
 from explorer.metrics import energy_distance  # noqa: E402
-from explorer.networks import ScoreNetConfig  # noqa: E402
+from explorer.nn.networks import ScoreNetConfig  # noqa: E402
 from explorer.pretrained import TOY_MODELS_DIR, list_pretrained, load_pretrained, model_dir  # noqa: E402
 from explorer.samplers import sample  # noqa: E402
 from explorer.scores import exact_score  # noqa: E402
-from explorer.sde import get_sde  # noqa: E402
-from explorer.training import DEFAULTS, load_checkpoint, train  # noqa: E402
+from explorer.process import get_process  # noqa: E402
+from explorer.nn.training import DEFAULTS, load_checkpoint, train  # noqa: E402
 from machine import machine  # noqa: E402  (benchmarks/machine.py)
 
 N = 2000
@@ -53,7 +53,7 @@ def quality_table(n_refs: int) -> None:
     print("| dataset | process | learned ED (seed 2) | learned ED (mean) | exact-score ED (mean) | noise floor (mean) | load ms | weights KB |")
     print("|---|---|---|---|---|---|---|---|")
     for dataset, process in list_pretrained():
-        ds, sde = DATASETS[dataset], get_sde(process)
+        ds, sde = DATASETS[dataset], get_process(process)
         loads = []
         for _ in range(5):
             t0 = time.perf_counter()
@@ -89,7 +89,7 @@ def scratch_table(names: list[str], recipes: list[str], every: int = 100) -> Non
     print("|---|---|---|---|---|---|---|---|---|")
     for name in names:
         for r in recipes:
-            ds, sde = DATASETS[name], get_sde("vp_linear")
+            ds, sde = DATASETS[name], get_process("vp_linear")
             ref = ds.sample(N, generator=torch.Generator().manual_seed(2))[0]
             state = {"eval_s": 0.0, "hit01": None, "hit005": None, "ed": float("nan")}
 
@@ -117,7 +117,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--scratch", default=FIVE, help="'all', 'none' or dataset names (comma-separated)")
     ap.add_argument("--recipe", default="before,now", help="training settings to compare: 'before' (the defaults until "
-                    "#12), 'now' (explorer.training.DEFAULTS), or both")
+                    "#12), 'now' (explorer.nn.training.DEFAULTS), or both")
     ap.add_argument("--every", type=int, default=100, help="evaluate the EMA model every this many steps")
     ap.add_argument("--threads", type=int, default=1, help="torch threads (the app trains on one)")
     ap.add_argument("--refs", type=int, default=5)

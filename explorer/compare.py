@@ -10,7 +10,7 @@ from .distributions import Dataset
 from .metrics import energy_distance
 from .samplers import SampleResult, get_sampler, sample
 from .scores import ScoreFn
-from .sde import SDE
+from .process import Process
 
 Tensor = torch.Tensor
 
@@ -25,7 +25,7 @@ class Run:
     seconds: float
 
 
-def run_samplers(names: list[str], score_fn: ScoreFn, sde: SDE, x_init: Tensor, *, seed: int,
+def run_samplers(names: list[str], score_fn: ScoreFn, sde: Process, x_init: Tensor, *, seed: int,
                  n_steps: int | None = None, options: dict[str, dict] | None = None, callback=None) -> list[Run]:
     """Every sampler from the same x_init [N, D]; each gets its own generator seeded with `seed` (same noise stream)."""
     runs = []
@@ -50,7 +50,7 @@ def reference_samples(dataset: Dataset, n: int, seed: int) -> tuple[Tensor, Tens
     return a, b
 
 
-def quality_vs_steps(names: list[str], score_fn: ScoreFn, sde: SDE, dataset: Dataset, *, n: int, seed: int,
+def quality_vs_steps(names: list[str], score_fn: ScoreFn, sde: Process, dataset: Dataset, *, n: int, seed: int,
                      steps: tuple[int, ...] = (5, 10, 20, 50, 100, 200), options: dict[str, dict] | None = None,
                      callback=None) -> list[dict]:
     """Rows {sampler, steps, nfe, energy} for each sampler at each step count, all from the same x_init."""

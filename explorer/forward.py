@@ -4,13 +4,13 @@ from __future__ import annotations
 import torch
 
 from .mixture import GaussianMixture
-from .sde import SDE
+from .process import Process
 from .tensors import append_dims
 
 Tensor = torch.Tensor
 
 
-def forward_paths(x0: Tensor, sde: SDE, ts: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
+def forward_paths(x0: Tensor, sde: Process, ts: Tensor, *, generator: torch.Generator | None = None) -> Tensor:
     """Exact forward-SDE paths at increasing times ts [F] (ts[0] = 0 gives x0): x_{t_k} ~ N(alpha_{k|k-1} x_{k-1}, sigma_{k|k-1}^2); -> [F, N, ...]."""
     if ts.ndim != 1 or (ts[1:] <= ts[:-1]).any():
         raise ValueError("forward times must be a strictly increasing 1D grid")
@@ -27,7 +27,7 @@ def forward_paths(x0: Tensor, sde: SDE, ts: Tensor, *, generator: torch.Generato
     return out
 
 
-def log_density_grid(mixture: GaussianMixture, sde: SDE, ts: Tensor, axes: list[Tensor]) -> Tensor:
+def log_density_grid(mixture: GaussianMixture, sde: Process, ts: Tensor, axes: list[Tensor]) -> Tensor:
     """log p_t on the grid spanned by axes (1 or 2 tensors of length G) at each t in ts: -> [F, G] or [F, G, G] (rows = last axis, as plotly's z)."""
     if len(axes) == 1:
         pts = axes[0][:, None]
@@ -39,7 +39,7 @@ def log_density_grid(mixture: GaussianMixture, sde: SDE, ts: Tensor, axes: list[
     return torch.stack([mixture.log_prob(pts, float(t), sde).reshape(shape) for t in ts])
 
 
-def view_half_width(sde: SDE, ts: Tensor, data_std: float = 1.0, floor: float = 3.5) -> Tensor:
+def view_half_width(sde: Process, ts: Tensor, data_std: float = 1.0, floor: float = 3.5) -> Tensor:
     """Axis half-width that keeps ~all of x_t in view: max(floor, 3.5 sqrt(alpha^2 var + sigma^2)), [F]."""
     spread = torch.sqrt(sde.mean_coef(ts) ** 2 * data_std ** 2 + sde.std(ts) ** 2)
     return torch.clamp(3.5 * spread, min=floor)
@@ -51,7 +51,7 @@ def quantize_log_density(log_p: Tensor, floor: float = -10.0) -> Tensor:
     return torch.round((rel.clamp(min=floor) - floor) / -floor * 255).to(torch.uint8)
 
 
-def log_density_frames(mixture: GaussianMixture, sde: SDE, ts: Tensor, half_widths: Tensor, n: int,
+def log_density_frames(mixture: GaussianMixture, sde: Process, ts: Tensor, half_widths: Tensor, n: int,
                        dtype=torch.float32):
     """Per frame its own square grid (axis [F, n], half-width per frame) and log p_t on it: -> (axes [F, n], z [F, n, n])."""
     unit = torch.linspace(-1.0, 1.0, n, dtype=dtype)

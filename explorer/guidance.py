@@ -7,7 +7,7 @@ Luo's convention, used everywhere here (one guidance scale gamma for both kinds)
   gamma = 0: unconditional,
   gamma = 1: conditional (exact, by Bayes: grad log p(y | x) = grad log p(x | y) - grad log p(x)),
   gamma > 1: guided (sharper, less diverse classes: p_t(x) p_t(y | x)^gamma).
-explorer.networks.network_score uses the same gamma (Ho & Salimans' w = gamma - 1).
+explorer.nn.networks.network_score uses the same gamma (Ho & Salimans' w = gamma - 1).
 
 A LogClassifier maps (x_t [N, D], t [N]) to log-probabilities [N, C]; its gradient is taken by autograd.
 """
@@ -24,7 +24,7 @@ from .distributions import Dataset
 from .metrics import energy_distance
 from .mixture import GaussianMixture
 from .scores import ScoreFn
-from .sde import SDE
+from .process import Process
 from .tensors import as_time
 
 Tensor = torch.Tensor
@@ -121,7 +121,7 @@ def cfg_score(uncond_fn: ScoreFn, cond_fn: ScoreFn, gamma: float) -> ScoreFn:
 
 
 def network_cfg_score(model, y, gamma: float) -> ScoreFn:
-    """CFG with a class-conditional explorer.training.TrainedModel (its "no label" token is the unconditional branch)."""
+    """CFG with a class-conditional explorer.nn.training.TrainedModel (its "no label" token is the unconditional branch)."""
     gamma = check_gamma(gamma)
     if model.config.num_classes == 0:
         raise ValueError("classifier-free guidance needs a class-conditional network; this one is unconditional")
@@ -130,7 +130,7 @@ def network_cfg_score(model, y, gamma: float) -> ScoreFn:
 
 
 # --- the exact references for Gaussian mixtures -------------------------------------------------------
-def exact_classifier(mixture: GaussianMixture, sde: SDE) -> LogClassifier:
+def exact_classifier(mixture: GaussianMixture, sde: Process) -> LogClassifier:
     """The exact noise-conditional classifier log p_t(y | x) of a Gaussian mixture, (x [N, D], t) -> [N, C]."""
 
     def log_classifier(x: Tensor, t) -> Tensor:
@@ -139,7 +139,7 @@ def exact_classifier(mixture: GaussianMixture, sde: SDE) -> LogClassifier:
     return log_classifier
 
 
-def exact_conditional_score(mixture: GaussianMixture, sde: SDE, y) -> ScoreFn:
+def exact_conditional_score(mixture: GaussianMixture, sde: Process, y) -> ScoreFn:
     """The exact conditional score grad_x log p_t(x | y) of a Gaussian mixture (the reference guided fields aim at)."""
     y = check_class(y, mixture.num_classes)
 
@@ -225,7 +225,7 @@ def class_distance(samples: Tensor, y_target: int, reference: tuple[Tensor, Tens
     return energy_distance(samples.double(), class_ref.double())
 
 
-def guidance_sweep(make_score: Callable[[float], ScoreFn], gammas, sde: SDE, x_init: Tensor, y_target: int,
+def guidance_sweep(make_score: Callable[[float], ScoreFn], gammas, sde: Process, x_init: Tensor, y_target: int,
                    dataset_or_classifier, reference: tuple[Tensor, Tensor], *, sampler: str = "pf_heun",
                    n_steps: int = 50, seed: int = 0) -> list[dict]:
     """The fidelity-vs-diversity chart: for each gamma, sample make_score(gamma) from the same x_init [N, D] and return

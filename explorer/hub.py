@@ -36,7 +36,7 @@ import numpy as np
 import torch
 
 from .parameterisation import to_score
-from .sde import SDE, VPCosine, VPLinear
+from .process import Process, VPCosine, VPLinear
 from .tensors import as_time, default_device
 
 Tensor = torch.Tensor
@@ -72,7 +72,7 @@ class HubModel:
     """A diffusers UNet2DModel wrapped for the explorer: its process, image shape, and its own discrete schedule."""
 
     unet: torch.nn.Module
-    sde: SDE
+    sde: Process
     shape: tuple[int, int, int]                 # (C, H, W)
     alphas_cumprod: Tensor                      # [K] float64, the scheduler's alpha_bar_k
     prediction_type: str = "epsilon"
@@ -216,7 +216,7 @@ def _inspect(root: Path, name: str) -> tuple[str | None, dict, dict | None]:
     return sub, config, scheduler
 
 
-def _process_of(scheduler_config: dict, alphas_cumprod: Tensor) -> SDE:
+def _process_of(scheduler_config: dict, alphas_cumprod: Tensor) -> Process:
     """The continuous explorer process of a diffusers beta schedule (see the module docstring)."""
     k = alphas_cumprod.shape[0]
     kind = scheduler_config.get("beta_schedule", "linear")

@@ -1,6 +1,6 @@
 """Images under the forward process: load and check an image, noise it along a row of t, display it, histogram it.
 
-x_t = alpha(t) x_0 + sigma(t) eps, the forward marginal q(x_t | x_0) of explorer.sde (Chan §2, Luo §2); one eps per row.
+x_t = alpha(t) x_0 + sigma(t) eps, the forward marginal q(x_t | x_0) of explorer.process (Chan §2, Luo §2); one eps per row.
 Pixels live in [-1, 1] as [C, H, W] float tensors, the convention of DDPM and score_sde.
 
 Input rules (each refusal is an ImageInputError with a message meant for the user):
@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
-from .sde import SDE
+from .process import Process
 from .tensors import append_dims
 
 Tensor = torch.Tensor
@@ -421,7 +421,7 @@ def _array_to_uint8(a: np.ndarray) -> np.ndarray:
 
 
 # --- the forward process on an image ------------------------------------------------------
-def noise_row(x0: Tensor, sde: SDE, ts: Sequence[float], *, generator: torch.Generator | None = None) -> Tensor:
+def noise_row(x0: Tensor, sde: Process, ts: Sequence[float], *, generator: torch.Generator | None = None) -> Tensor:
     """x_t = alpha(t) x_0 + sigma(t) eps for each t in ts, ONE eps ~ N(0, I); x0 [C, H, W] → [len(ts), C, H, W]."""
     if x0.ndim != 3:
         raise ValueError(f"x0 must be one image [C, H, W]; got shape {tuple(x0.shape)}")
@@ -452,7 +452,7 @@ def to_display(x: Tensor, *, rescale: bool = False) -> np.ndarray:
     return u8.movedim(-3, -1).contiguous().cpu().numpy()
 
 
-def pixel_histogram(x_t: Tensor, t: float, sde: SDE, bins: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def pixel_histogram(x_t: Tensor, t: float, sde: Process, bins: int = 60) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Empirical density of the pixels of x_t and the N(0, sigma(t)^2) density at the same bin centres (float64).
 
     The bins span [-r, r], r = max(4 sigma(t), max |x_t|), so every pixel is counted and the density integrates to 1.

@@ -24,7 +24,7 @@ from .samplers import check_options, get_sampler, samplers_where
 from .samplers.base import Callback, Recorder, SampleResult, check_steps, noise, time_grid
 from .parameterisation import score_to_x0
 from .scores import ScoreFn
-from .sde import SDE
+from .process import Process
 from .tensors import append_dims, as_time
 
 Tensor = torch.Tensor
@@ -62,7 +62,7 @@ def check_mask(mask, x0: Tensor) -> Tensor:
     return m.contiguous()
 
 
-def reconstruction_guided(score_fn: ScoreFn, sde: SDE, x0: Tensor, mask: Tensor, weight: float) -> ScoreFn:
+def reconstruction_guided(score_fn: ScoreFn, sde: Process, x0: Tensor, mask: Tensor, weight: float) -> ScoreFn:
     """s - w / (2 r_t^2) grad_x || m (x_0 - x0_hat(x_t)) ||^2, r_t^2 = sigma^2 / alpha^2 + R2_FLOOR (Ho et al. 2022 eq. 7); [N, ...]."""
 
     def guided(x: Tensor, t) -> Tensor:
@@ -78,7 +78,7 @@ def reconstruction_guided(score_fn: ScoreFn, sde: SDE, x0: Tensor, mask: Tensor,
     return guided
 
 
-def inpaint(score_fn: ScoreFn, sde: SDE, x0: Tensor, mask, *, sampler: str = "ddim", n_steps: int = 50,
+def inpaint(score_fn: ScoreFn, sde: Process, x0: Tensor, mask, *, sampler: str = "ddim", n_steps: int = 50,
             resample: int = 1, reconstruction: float = 0.0, x_init: Tensor | None = None,
             generator: torch.Generator | None = None, callback: Callback | None = None, **opts) -> SampleResult:
     """Fill the pixels with mask 0 of x0 [N, C, H, W] given those with mask 1 (RePaint replacement, optional resampling,

@@ -6,13 +6,13 @@ import torch
 from .distributions import Dataset
 from .mixture import GaussianMixture
 from .scores import ScoreFn
-from .sde import SDE
+from .process import Process
 
 Tensor = torch.Tensor
 
 
 @torch.no_grad()
-def error_on_grid(score_fn: ScoreFn, exact: GaussianMixture, sde: SDE, t: float, pts: Tensor):
+def error_on_grid(score_fn: ScoreFn, exact: GaussianMixture, sde: Process, t: float, pts: Tensor):
     """||s_theta - grad log p_t|| at points [M, D] and p_t there: -> (error [M], log p_t [M])."""
     pts = pts.float()
     tt = torch.full((pts.shape[0],), float(t))
@@ -21,7 +21,7 @@ def error_on_grid(score_fn: ScoreFn, exact: GaussianMixture, sde: SDE, t: float,
 
 
 @torch.no_grad()
-def error_over_time(score_fn: ScoreFn, dataset: Dataset, sde: SDE, ts: Tensor, *, n: int = 2000,
+def error_over_time(score_fn: ScoreFn, dataset: Dataset, sde: Process, ts: Tensor, *, n: int = 2000,
                     generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
     """E_{x_t ~ p_t} ||s_theta - grad log p_t||^2, as RMS and relative to the RMS of the exact score, at each t in ts [T]."""
     exact = dataset.exact()

@@ -20,7 +20,7 @@ from scipy.integrate import solve_ivp
 
 from . import interrupt
 from .scores import ScoreFn
-from .sde import SDE
+from .process import Process
 
 Tensor = torch.Tensor
 
@@ -45,7 +45,7 @@ def bits_per_dim(log_prob: Tensor, dim: int) -> Tensor:
     return -log_prob / (dim * math.log(2.0))
 
 
-def velocity_and_divergence(score_fn: ScoreFn, sde: SDE, x: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
+def velocity_and_divergence(score_fn: ScoreFn, sde: Process, x: Tensor, t: Tensor) -> tuple[Tensor, Tensor]:
     """v = f(t) x - 1/2 g(t)^2 score(x, t) and its exact divergence sum_d dv_d/dx_d by autograd; x [N, ...] -> ([N, ...], [N])."""
     n = x.shape[0]
     with torch.enable_grad():
@@ -62,7 +62,7 @@ def velocity_and_divergence(score_fn: ScoreFn, sde: SDE, x: Tensor, t: Tensor) -
     return v.detach(), div.detach()
 
 
-def log_likelihood(score_fn: ScoreFn, sde: SDE, x: Tensor, *, rtol: float = 1e-5, atol: float = 1e-5,
+def log_likelihood(score_fn: ScoreFn, sde: Process, x: Tensor, *, rtol: float = 1e-5, atol: float = 1e-5,
                    t_start: float | None = None, max_nfe: int = 100_000) -> LikelihoodResult:
     """log p_{t_start}(x) (default t_start = sde.t_min) by the PF-ODE with exact divergence, RK45 from t_start to T;
     x [N, ...] -> LikelihoodResult with log_prob [N] in nats. Works for any ScoreFn (exact or a torch module)."""

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import torch
 
 from . import interrupt
-from .sde import SDE
+from .process import Process
 from .tensors import append_dims
 
 Tensor = torch.Tensor
@@ -100,7 +100,7 @@ class GaussianMixture:
         s0 = self.stds.reshape(-1)[0]
         return float(s0) if bool((self.stds == s0).all()) else None
 
-    def _coefs(self, t: Tensor, sde: SDE | None):
+    def _coefs(self, t: Tensor, sde: Process | None):
         if sde is None:
             return torch.ones_like(t), torch.zeros_like(t)
         return sde.mean_coef(t), sde.std(t)
@@ -111,7 +111,7 @@ class GaussianMixture:
         keep = self.labels.to(logits.device)[None, :] == y[:, None]
         return logits.masked_fill(~keep, -math.inf)
 
-    def _shared_terms(self, x: Tensor, t: Tensor, sde: SDE | None, y: Tensor | None, s0: float):
+    def _shared_terms(self, x: Tensor, t: Tensor, sde: Process | None, y: Tensor | None, s0: float):
         """Shared-variance fast path: v = alpha^2 s^2 + sigma^2 per row, ||x - alpha mu_k||^2 by one matmul; -> (logits [n, K], v [n], alpha [n])."""
         means = self.means.to(x)
         a, s = self._coefs(t, sde)
@@ -122,7 +122,7 @@ class GaussianMixture:
         logits = torch.log(self.weights.to(x))[None] + log_n
         return self._masked(logits, y), var, a
 
-    def _terms(self, x: Tensor, t: Tensor, sde: SDE | None, y: Tensor | None):
+    def _terms(self, x: Tensor, t: Tensor, sde: Process | None, y: Tensor | None):
         """Per chunk: component log-terms log w_k + log N(x; alpha mu_k, v_k) [n, K], and -(x - alpha mu_k) / v_k [n, K, D]."""
         means, stds = self.means.to(x), self.stds.to(x)
         a, s = self._coefs(t, sde)
@@ -146,7 +146,7 @@ class GaussianMixture:
             interrupt.check()       # an empirical score of 20,000 points costs seconds per call
             yield slice(i, i + step), x[i:i + step], t[i:i + step]
 
-    def log_prob(self, x: Tensor, t=0.0, sde: SDE | None = None, y: Tensor | None = None) -> Tensor:
+    def log_prob(self, x: Tensor, t=0.0, sde: Process | None = None, y: Tensor | None = None) -> Tensor:
         """log p_t(x) (or log p_t(x | y) with y [N]); x [N, D], t float or [N] -> [N]. sde=None means t = 0."""
         out = torch.empty(x.shape[0], dtype=x.dtype, device=x.device)
         for sl, xc, tc in self._chunks(x, t):
@@ -156,7 +156,7 @@ class GaussianMixture:
             out = out - torch.log(self.class_weights().to(x))[y]
         return out
 
-    def score(self, x: Tensor, t=0.0, sde: SDE | None = None, y: Tensor | None = None) -> Tensor:
+    def score(self, x: Tensor, t=0.0, sde: Process | None = None, y: Tensor | None = None) -> Tensor:
         """grad_x log p_t(x) (or of log p_t(x | y)); x [N, D], t float or [N] -> [N, D]."""
         out = torch.empty_like(x)
         s0 = self.shared_std
@@ -172,7 +172,7 @@ class GaussianMixture:
                 out[sl] = torch.einsum("nk,nkd->nd", r, grads)
         return out
 
-    def class_log_posterior(self, x: Tensor, t=0.0, sde: SDE | None = None) -> Tensor:
+    def class_log_posterior(self, x: Tensor, t=0.0, sde: Process | None = None) -> Tensor:
         """log p_t(y | x) for every class; x [N, D] -> [N, C] (the exact noise-conditional classifier)."""
         out = torch.empty(x.shape[0], self.num_classes, dtype=x.dtype, device=x.device)
         for sl, xc, tc in self._chunks(x, t):

@@ -14,14 +14,14 @@ from __future__ import annotations
 
 import torch
 
-from .sde import SDE
+from .process import Process
 from .tensors import append_dims
 
 Tensor = torch.Tensor
 PARAMETERISATIONS = ("eps", "x0", "score", "v", "u")
 
 
-def coefficients(t: Tensor, sde: SDE, ndim: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+def coefficients(t: Tensor, sde: Process, ndim: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
     """(alpha, sigma, alpha', sigma') at t, each broadcastable against a rank-ndim x."""
     a, s, f, g2 = sde.mean_coef(t), sde.std(t), sde.drift_coef(t), sde.diffusion(t) ** 2
     da, ds = f * a, f * s + g2 / (2 * s)
@@ -34,7 +34,7 @@ def _check(kind: str) -> str:
     return kind
 
 
-def to_x0_eps(kind: str, pred: Tensor, x: Tensor, t: Tensor, sde: SDE) -> tuple[Tensor, Tensor]:
+def to_x0_eps(kind: str, pred: Tensor, x: Tensor, t: Tensor, sde: Process) -> tuple[Tensor, Tensor]:
     """(x0_hat, eps_hat) from a prediction of the given kind, solving x_t = alpha x0 + sigma eps with it."""
     a, s, da, ds = coefficients(t, sde, x.ndim)
     kind = _check(kind)
@@ -51,7 +51,7 @@ def to_x0_eps(kind: str, pred: Tensor, x: Tensor, t: Tensor, sde: SDE) -> tuple[
     return (ds * x - s * pred) / d, (a * pred - da * x) / d
 
 
-def to_score(kind: str, pred: Tensor, x: Tensor, t: Tensor, sde: SDE) -> Tensor:
+def to_score(kind: str, pred: Tensor, x: Tensor, t: Tensor, sde: Process) -> Tensor:
     """score = -eps_hat / sigma from a prediction of the given kind; pred, x [N, ...], t [N] -> [N, ...]."""
     if kind == "score":
         return pred
@@ -59,7 +59,7 @@ def to_score(kind: str, pred: Tensor, x: Tensor, t: Tensor, sde: SDE) -> Tensor:
     return -eps / append_dims(sde.std(t), x.ndim)
 
 
-def from_score(kind: str, score: Tensor, x: Tensor, t: Tensor, sde: SDE) -> Tensor:
+def from_score(kind: str, score: Tensor, x: Tensor, t: Tensor, sde: Process) -> Tensor:
     """The prediction of the given kind that a score implies; score, x [N, ...], t [N] -> [N, ...]."""
     a, s, da, ds = coefficients(t, sde, x.ndim)
     kind = _check(kind)
@@ -69,21 +69,21 @@ def from_score(kind: str, score: Tensor, x: Tensor, t: Tensor, sde: SDE) -> Tens
     return {"eps": eps, "x0": x0, "v": a * eps - s * x0, "u": da * x0 + ds * eps}[kind]
 
 
-def eps_to_score(eps_hat: Tensor, x: Tensor, t: Tensor, sde: SDE) -> Tensor:
+def eps_to_score(eps_hat: Tensor, x: Tensor, t: Tensor, sde: Process) -> Tensor:
     """score = -eps_hat / sigma(t)."""
     return to_score("eps", eps_hat, x, t, sde)
 
 
-def score_to_eps(score: Tensor, x: Tensor, t: Tensor, sde: SDE) -> Tensor:
+def score_to_eps(score: Tensor, x: Tensor, t: Tensor, sde: Process) -> Tensor:
     """eps_hat = -sigma(t) score."""
     return from_score("eps", score, x, t, sde)
 
 
-def x0_to_score(x0_hat: Tensor, x: Tensor, t: Tensor, sde: SDE) -> Tensor:
+def x0_to_score(x0_hat: Tensor, x: Tensor, t: Tensor, sde: Process) -> Tensor:
     """score = -(x_t - alpha x0_hat) / sigma^2 (Tweedie)."""
     return to_score("x0", x0_hat, x, t, sde)
 
 
-def score_to_x0(score: Tensor, x: Tensor, t: Tensor, sde: SDE) -> Tensor:
+def score_to_x0(score: Tensor, x: Tensor, t: Tensor, sde: Process) -> Tensor:
     """x0_hat = (x_t + sigma^2 score) / alpha (Tweedie)."""
     return from_score("x0", score, x, t, sde)

@@ -5,7 +5,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from .nn.checkpoints import CONFIG_FILE, WEIGHTS_FILE
-from .training import TrainedModel, load_checkpoint
+from .nn.training import TrainedModel, load_checkpoint
 
 TOY_MODELS_DIR = Path(__file__).resolve().parent.parent / "toy_models"
 DEFAULT_PROCESS = "vp_linear"

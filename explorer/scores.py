@@ -8,14 +8,14 @@ import torch
 
 from .distributions import Dataset
 from .mixture import GaussianMixture
-from .sde import SDE
+from .process import Process
 from .tensors import as_time
 
 Tensor = torch.Tensor
 ScoreFn = Callable[[Tensor, Tensor], Tensor]   # (x [N, ...], t [N]) -> score [N, ...]
 
 
-def mixture_score(mixture: GaussianMixture, sde: SDE, y: Tensor | None = None) -> ScoreFn:
+def mixture_score(mixture: GaussianMixture, sde: Process, y: Tensor | None = None) -> ScoreFn:
     """Exact grad log p_t(x) (or grad log p_t(x | y)) of a Gaussian mixture under the process sde."""
 
     def score_fn(x: Tensor, t) -> Tensor:
@@ -24,7 +24,7 @@ def mixture_score(mixture: GaussianMixture, sde: SDE, y: Tensor | None = None) -
     return score_fn
 
 
-def exact_score(dataset: Dataset, sde: SDE, *, n_reference: int | None = None, y: Tensor | None = None) -> ScoreFn:
+def exact_score(dataset: Dataset, sde: Process, *, n_reference: int | None = None, y: Tensor | None = None) -> ScoreFn:
     """The exact score of a dataset: the mixture's, or the empirical (ideal-denoiser) score of a shape's reference set."""
     mixture = dataset.exact() if n_reference is None else dataset.exact(n_reference)
     return mixture_score(mixture, sde, y=y)

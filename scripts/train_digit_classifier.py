@@ -15,7 +15,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from explorer.digit_classifier import CLASSIFIER_DIR, save_classifier, train_classifier  # noqa: E402
+from explorer.nn.digit_classifier import CLASSIFIER_DIR, save_classifier, train_digit_classifier  # noqa: E402
 from explorer.digits import digits_split  # noqa: E402
 
 
@@ -29,7 +29,7 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     train, held = digits_split("train"), digits_split("heldout")
     t0 = time.perf_counter()
-    model = train_classifier(train, held, epochs=args.epochs, seed=args.seed,
+    model = train_digit_classifier(train, held, epochs=args.epochs, seed=args.seed,
                              callback=lambda e, loss, acc: print(f"epoch {e:3d}  loss {loss:.4f}  held-out acc {acc:.4f}",
                                                                  flush=True))
     seconds = time.perf_counter() - t0

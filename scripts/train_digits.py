@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from explorer.digits import DEFAULT_SIZE, digits_split  # noqa: E402
-from explorer.unet import DIGITS_MODEL_DIR, DigitsConfig, save_digits_model  # noqa: E402
-from explorer.unet_training import DEFAULTS, train_digits  # noqa: E402
+from explorer.nn.unet import DIGITS_MODEL_DIR, DigitsConfig, save_digits_model  # noqa: E402
+from explorer.nn.unet_training import DEFAULTS, train_digits  # noqa: E402
 
 
 def main(argv=None) -> None:

@@ -32,7 +32,7 @@ def test_the_likelihood_in_the_comparison_is_capped(monkeypatch):
 
     import explorer.ui.vae_tab as tab
     from explorer.distributions import get_dataset
-    from explorer.vae import train_vae
+    from explorer.nn.vae import train_vae
 
     vae = train_vae(get_dataset("ring8"), steps=100, seed=0)
     monkeypatch.setattr(tab, "LIKELIHOOD_MAX_NFE", 5)

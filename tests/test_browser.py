@@ -87,11 +87,11 @@ def test_exported_animation_plays_offline(browser, tmp_path):
     import torch
 
     from explorer.distributions import get_dataset
-    from explorer.sde import get_sde
+    from explorer.process import get_process
     from explorer.ui.forward_tab import forward_cloud_figure
     from explorer.viz.export import write_standalone
 
-    fig = forward_cloud_figure(get_dataset("moons"), get_sde("vp_linear"), 300, 20, torch.Generator().manual_seed(0))
+    fig = forward_cloud_figure(get_dataset("moons"), get_process("vp_linear"), 300, 20, torch.Generator().manual_seed(0))
     path = write_standalone(fig, "offline-test")
     context = browser.new_context()
     requests = []

@@ -5,20 +5,20 @@ import math
 import pytest
 import torch
 
-from explorer.classifier import (ClassifierConfig, classifier_accuracy, config_for, train_classifier)
+from explorer.nn.classifier import (ClassifierConfig, classifier_accuracy, config_for, train_classifier)
 from explorer.custom_data import dataset_from_points
 from explorer.distributions import get_dataset
 from explorer.guidance import classifier_gradient, classifier_guided_score
 from explorer.samplers import sample
 from explorer.scores import mixture_score
-from explorer.sde import get_sde
+from explorer.process import get_process
 
 SMALL = dict(steps=300, batch_size=256, width=64, report_every=50, device="cpu")
 
 
 @pytest.fixture(scope="module")
 def asym3_classifier():
-    ds, sde = get_dataset("asym3"), get_sde("vp_linear")
+    ds, sde = get_dataset("asym3"), get_process("vp_linear")
     return ds, sde, train_classifier(ds, sde, seed=0, **SMALL)
 
 
@@ -67,7 +67,7 @@ def test_trained_classifier_guides_samples(asym3_classifier):
 
 
 def test_callback_stops_training_and_sees_progress():
-    ds, sde = get_dataset("moons"), get_sde("vp_linear")
+    ds, sde = get_dataset("moons"), get_process("vp_linear")
     seen = []
 
     def cb(p):
@@ -83,7 +83,7 @@ def test_callback_stops_training_and_sees_progress():
 
 
 def test_deterministic_given_seed():
-    ds, sde = get_dataset("moons"), get_sde("vp_linear")
+    ds, sde = get_dataset("moons"), get_process("vp_linear")
     kw = dict(steps=15, batch_size=64, width=16, report_every=5, device="cpu")
     a, b = train_classifier(ds, sde, seed=7, **kw), train_classifier(ds, sde, seed=7, **kw)
     c = train_classifier(ds, sde, seed=8, **kw)
@@ -96,7 +96,7 @@ def test_deterministic_given_seed():
 def test_one_class_dataset_and_bad_arguments():
     pts = torch.randn(100, 2, generator=torch.Generator().manual_seed(0))
     one_class = dataset_from_points(pts)                      # no labels: one class "points"
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     with pytest.raises(ValueError, match="needs at least two classes"):
         train_classifier(one_class, sde, steps=5)
     with pytest.raises(ValueError, match="at least two classes"):

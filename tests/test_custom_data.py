@@ -6,7 +6,7 @@ import torch
 
 from explorer.custom_data import (MAX_CSV_BYTES, MAX_POINTS, MIN_POINTS, dataset_from_csv, dataset_from_points, parse_csv)
 from explorer.scores import exact_score
-from explorer.sde import get_sde
+from explorer.process import get_process
 
 
 def _csv(n=50, label=True, header=True):
@@ -99,7 +99,7 @@ def test_exact_score_is_the_empirical_ideal_denoiser():
     """grad log p_t for p_0 = (1/M) sum delta(x - x_i): sum_i r_i (alpha x_i - x) / sigma^2, r = softmax_i(-|x - alpha x_i|^2 / 2 sigma^2)."""
     pts = torch.randn(25, 2, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     ds = dataset_from_points(pts)
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     xi = (pts - ds.shift) / ds.scale
     x, t = torch.randn(8, 2, dtype=torch.float64), torch.full((8,), 0.2, dtype=torch.float64)
     a, s = sde.mean_coef(t)[:, None, None], sde.std(t)[:, None, None]

@@ -6,7 +6,7 @@ import pytest
 import torch
 from scipy import linalg
 
-from explorer.digit_classifier import (CLASSIFIER_DIR, frechet_distance, load_classifier, shipped_classifier)
+from explorer.nn.digit_classifier import (CLASSIFIER_DIR, frechet_distance, load_classifier, shipped_classifier)
 from explorer.digits import SIZES, check_size, digits_split, load_digits_tensor, resize_digits
 
 

@@ -16,8 +16,8 @@ from explorer.distributions import get_dataset
 from explorer.samplers import sample
 from explorer.samplers.base import noise
 from explorer.scores import exact_score
-from explorer.sde import get_sde
-from explorer.unet import shipped_digits_model
+from explorer.process import get_process
+from explorer.nn.unet import shipped_digits_model
 
 CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU (CI has none)")
 
@@ -69,7 +69,7 @@ def test_noise_is_drawn_on_the_generator_device_then_moved():
 @CUDA
 @pytest.mark.parametrize("name", ["ddpm", "ddim", "pf_heun", "em", "pc"])
 def test_samplers_on_cuda_match_the_cpu(name):
-    ds, sde = get_dataset("ring8"), get_sde("vp_linear")
+    ds, sde = get_dataset("ring8"), get_process("vp_linear")
     score = exact_score(ds, sde)
     x_init = sde.prior_sample((500, 2), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     cpu = sample(name, score, sde, x_init, n_steps=50, generator=torch.Generator().manual_seed(1)).x
@@ -80,10 +80,10 @@ def test_samplers_on_cuda_match_the_cpu(name):
 
 @CUDA
 def test_training_on_cuda_learns_like_the_cpu():
-    from explorer.networks import ScoreNetConfig
-    from explorer.training import train
+    from explorer.nn.networks import ScoreNetConfig
+    from explorer.nn.training import train
 
-    ds, sde = get_dataset("moons"), get_sde("vp_linear")
+    ds, sde = get_dataset("moons"), get_process("vp_linear")
     config = ScoreNetConfig.for_data(ds, sde)
     losses = {}
     for device in ("cpu", "cuda"):

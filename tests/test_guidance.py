@@ -20,11 +20,11 @@ from explorer.guidance import (GAMMA_MAX, cfg_score, cfg_term, check_class, chec
                                knn_recall, network_cfg_score)
 from explorer.metrics import energy_distance
 from explorer.mixture import GaussianMixture
-from explorer.networks import network_score
+from explorer.nn.networks import network_score
 from explorer.pretrained import has_pretrained, load_pretrained
 from explorer.samplers import sample
 from explorer.scores import mixture_score
-from explorer.sde import get_sde
+from explorer.process import get_process
 
 N = 2000
 
@@ -55,7 +55,7 @@ def labelled_reference(m: GaussianMixture, n: int, seed: int):
 def test_bad_guidance_scales_fail_with_the_range(bad, mix):
     with pytest.raises(ValueError, match=r"gamma must be"):
         check_gamma(bad)
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     with pytest.raises(ValueError, match=r"gamma must be"):
         cfg_score(mixture_score(mix, sde), mixture_score(mix, sde), bad)
     with pytest.raises(ValueError, match=r"gamma must be"):
@@ -63,7 +63,7 @@ def test_bad_guidance_scales_fail_with_the_range(bad, mix):
 
 
 def test_a_class_that_does_not_exist_fails(mix):
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     for bad in (3, -1, 1.5, "0", None):
         with pytest.raises(ValueError, match=r"class .* does not exist; expected an integer in \[0, 2\]"):
             check_class(bad, 3)
@@ -77,7 +77,7 @@ def test_a_class_that_does_not_exist_fails(mix):
 # --- pointwise identities (float tolerance) ------------------------------------------------------------
 def test_exact_classifier_gradient_is_bayes(mix, gen):
     """grad_x log p_t(y | x) (autograd through class_log_posterior) = grad log p_t(x | y) - grad log p_t(x)."""
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     x = 2 * torch.randn(500, 2, generator=gen, dtype=torch.float64)
     for t in (0.01, 0.1, 0.4, 0.9):
         tt = torch.full((500,), t, dtype=torch.float64)
@@ -89,7 +89,7 @@ def test_exact_classifier_gradient_is_bayes(mix, gen):
 
 def test_classifier_guidance_endpoints_are_exact(mix, gen):
     """gamma = 0 is the unconditional score; gamma = 1 with the exact classifier is the exact conditional score."""
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     x = 2 * torch.randn(400, 2, generator=gen, dtype=torch.float64)
     t = torch.rand(400, generator=gen, dtype=torch.float64) * 0.98 + 0.01
     uncond, clf = mixture_score(mix, sde), exact_classifier(mix, sde)
@@ -104,7 +104,7 @@ def test_classifier_guidance_endpoints_are_exact(mix, gen):
 
 def test_cfg_endpoints_with_exact_scores(mix, gen):
     """s + gamma (s_y - s): gamma = 1 gives s_y, gamma = 0 gives s, pointwise; Luo's form = gamma s_y + (1 - gamma) s."""
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     x = 2 * torch.randn(400, 2, generator=gen, dtype=torch.float64)
     t = torch.rand(400, generator=gen, dtype=torch.float64) * 0.98 + 0.01
     uncond = mixture_score(mix, sde)
@@ -118,7 +118,7 @@ def test_cfg_endpoints_with_exact_scores(mix, gen):
 
 # --- sampling: gamma = 1 reproduces p(x | y); larger gamma raises class accuracy ------------------------
 def test_classifier_guidance_at_gamma_1_samples_the_class(mix):
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     y = 0
     x_init = sde.prior_sample((N, 2), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     guided = classifier_guided_score(mixture_score(mix, sde), exact_classifier(mix, sde), y, 1.0)
@@ -139,7 +139,7 @@ def test_classifier_guidance_at_gamma_1_samples_the_class(mix):
 def test_larger_gamma_increases_class_accuracy(mix):
     """Accuracy (exact class posterior at t = 0) over gamma = 0, 1, 3, 8: never drops by more than 2 binomial sds and
     rises by more than 5 sds from 0 to 1 and from 1 to 8 (sd = sqrt(p (1 - p) / N) <= 0.011 at N = 2000)."""
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     y = 0
     x_init = sde.prior_sample((N, 2), generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     ref = labelled_reference(mix, 4000, seed=3)
@@ -203,7 +203,7 @@ def test_fidelity_diversity_on_a_shape():
 
 
 def test_classify_with_a_classifier_and_recall_limits(mix, gen):
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     x, lab = labelled_reference(mix, 2000, seed=5)
     via_fn = classify(x, exact_classifier(mix, sde))                          # evaluated at t = 0
     via_mix = classify(x, mix)

@@ -21,7 +21,7 @@ from explorer.images import (
     pixel_histogram,
     to_display,
 )
-from explorer.sde import PROCESSES, get_sde
+from explorer.process import PROCESSES, get_process
 
 
 def png_bytes(im: Image.Image, **kw) -> bytes:
@@ -210,7 +210,7 @@ def test_pathological_pixel_counts_are_refused_from_the_header(size):
 # --- the forward process on an image --------------------------------------------------------
 @pytest.mark.parametrize("name", sorted(PROCESSES))
 def test_noise_row_starts_at_x0_and_shares_one_eps(name, x0):
-    sde = get_sde(name)
+    sde = get_process(name)
     ts = [0.0, 0.1, 0.5, 1.0]
     row = noise_row(x0, sde, ts, generator=torch.Generator().manual_seed(0))
     assert row.shape == (4, 3, 128, 128) and row.dtype == x0.dtype and row.device == x0.device
@@ -223,14 +223,14 @@ def test_noise_row_starts_at_x0_and_shares_one_eps(name, x0):
 
 
 def test_noise_row_is_reproducible_from_the_generator(x0):
-    sde = get_sde("vp_cosine")
+    sde = get_process("vp_cosine")
     a, b, c = (noise_row(x0, sde, [0.5], generator=torch.Generator().manual_seed(s)) for s in (3, 3, 4))
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
 def test_noise_row_at_t1_vp_linear_has_the_prior_moments(x0):
     """|mean| <= a max|x0| + 5 sigma/sqrt(n), |std - sigma| <= a max|x0| + 5 sigma/sqrt(2n): 5 s.e. + the signal."""
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     x1 = noise_row(x0, sde, [1.0], generator=torch.Generator().manual_seed(1))[0].double()
     n = x1.numel()
     alpha, sigma = float(sde.mean_coef(torch.tensor(1.0))), float(sde.std(torch.tensor(1.0)))
@@ -242,12 +242,12 @@ def test_noise_row_at_t1_vp_linear_has_the_prior_moments(x0):
 @pytest.mark.parametrize("ts", [[], [float("nan")], [-0.1], [1.5]])
 def test_noise_row_refuses_bad_times(ts, x0):
     with pytest.raises(ValueError, match="times"):
-        noise_row(x0, get_sde("ve"), ts)
+        noise_row(x0, get_process("ve"), ts)
 
 
 def test_noise_row_refuses_a_batch(x0):
     with pytest.raises(ValueError, match=r"\[C, H, W\]"):
-        noise_row(x0[None], get_sde("ve"), [0.5])
+        noise_row(x0[None], get_process("ve"), [0.5])
 
 
 # --- display ------------------------------------------------------------------------------
@@ -265,7 +265,7 @@ def test_to_display_shapes_dtype_and_clipping():
 
 def test_rescale_keeps_clean_images_and_unsaturates_ve(x0):
     np.testing.assert_array_equal(to_display(x0, rescale=True), to_display(x0))  # pixel std < 1: untouched
-    x1 = noise_row(x0, get_sde("ve"), [1.0], generator=torch.Generator().manual_seed(2))
+    x1 = noise_row(x0, get_process("ve"), [1.0], generator=torch.Generator().manual_seed(2))
     saturated = lambda u: float(np.mean((u == 0) | (u == 255)))
     # sigma(1) = 10: raw, P(|x| > 1) ~ 0.92; standardised, P(|z| > 1) ~ 0.32
     assert saturated(to_display(x1)) > 0.85
@@ -276,7 +276,7 @@ def test_rescale_keeps_clean_images_and_unsaturates_ve(x0):
 @pytest.mark.parametrize("name", sorted(PROCESSES))
 def test_histogram_at_T_matches_the_prior_density(name, x0):
     """Both integrate to 1; TV(hist, N(0, s^2)) <= 3 x sqrt(2k/(pi n))/2 + a max|x0|/(s sqrt(2 pi)) (shift)."""
-    sde = get_sde(name)
+    sde = get_process(name)
     bins = 60
     x1 = noise_row(x0, sde, [sde.T], generator=torch.Generator().manual_seed(5))[-1]
     centres, density, pdf = pixel_histogram(x1, sde.T, sde, bins=bins)
@@ -293,10 +293,10 @@ def test_histogram_at_T_matches_the_prior_density(name, x0):
 
 
 def test_histogram_at_t0_has_no_gaussian_and_refuses_bad_input(x0):
-    centres, density, pdf = pixel_histogram(x0, 0.0, get_sde("vp_linear"))
+    centres, density, pdf = pixel_histogram(x0, 0.0, get_process("vp_linear"))
     assert abs(density.sum() * (centres[1] - centres[0]) - 1) < 1e-9
     assert not pdf.any()
     with pytest.raises(ValueError, match="finite"):
-        pixel_histogram(torch.tensor([1.0, float("nan")]), 0.5, get_sde("ve"))
+        pixel_histogram(torch.tensor([1.0, float("nan")]), 0.5, get_process("ve"))
     with pytest.raises(ValueError, match="bins"):
-        pixel_histogram(x0, 0.5, get_sde("ve"), bins=0)
+        pixel_histogram(x0, 0.5, get_process("ve"), bins=0)

@@ -2,11 +2,11 @@
 import pytest
 import torch
 
-from explorer.digit_classifier import shipped_classifier
+from explorer.nn.digit_classifier import shipped_classifier
 from explorer.digits import digits_split
 from explorer.inpaint import INPAINT_SAMPLERS, box_mask, check_mask, inpaint, mask_from_drawing
 from explorer.sdedit import sdedit, sdedit_grid
-from explorer.unet import shipped_digits_model
+from explorer.nn.unet import shipped_digits_model
 
 X = torch.zeros(2, 1, 8, 8)
 

@@ -8,7 +8,7 @@ from torch import nn
 from _sampler_utils import one_torch_thread  # noqa: F401 (autouse fixture: one torch thread)
 from explorer.distributions import get_dataset
 from explorer.likelihood import bits_per_dim, log_likelihood
-from explorer.sde import get_sde
+from explorer.process import get_process
 from explorer.scores import exact_score
 from explorer.tensors import append_dims
 
@@ -22,7 +22,7 @@ def gen(seed):
 def test_matches_true_log_density_of_mixtures(dataset, process):
     """Mean |log p_ODE(x) - log p_0(x)| < 0.02 nats at rtol = atol = 1e-6 (measured 0.001-0.009: the rest is the
     blur of sigma(t_min) and, for VE, the prior N(0, sigma_max^2) standing in for p_T)."""
-    ds, sde = get_dataset(dataset), get_sde(process)
+    ds, sde = get_dataset(dataset), get_process(process)
     x, _ = ds.sample(200, generator=gen(0), dtype=torch.float64)
     res = log_likelihood(exact_score(ds, sde), sde, x, rtol=1e-6, atol=1e-6)
     true = ds.mixture.log_prob(x)
@@ -33,7 +33,7 @@ def test_matches_true_log_density_of_mixtures(dataset, process):
 @pytest.mark.parametrize("process", ["vp_linear", "ve", "subvp"])
 def test_divergence_integral_is_exact(process):
     """Without the prior stand-in: delta = log p_{t_min}(x) - log p_T(x_T), both exact for a mixture (to 1e-4 nats)."""
-    ds, sde = get_dataset("ring8"), get_sde(process)
+    ds, sde = get_dataset("ring8"), get_process(process)
     x, _ = ds.sample(100, generator=gen(1), dtype=torch.float64)
     res = log_likelihood(exact_score(ds, sde), sde, x, rtol=1e-8, atol=1e-8)
     m = ds.mixture
@@ -56,7 +56,7 @@ class GaussianScoreNet(nn.Module):
 
 def test_any_score_module_and_shape_closed_form_gaussian():
     """A float32 nn.Module score on image-shaped x [N, 1, 2, 2] (D = 4): log p_{t_min} = log N(x; 0, (alpha^2 v + sigma^2) I)."""
-    sde, v = get_sde("vp_cosine"), 0.5
+    sde, v = get_process("vp_cosine"), 0.5
     x = torch.randn((50, 1, 2, 2), generator=gen(2)) * math.sqrt(v)
     res = log_likelihood(GaussianScoreNet(sde, v), sde, x, rtol=1e-6, atol=1e-6)
     t = torch.tensor(sde.t_min, dtype=torch.float64)
@@ -72,7 +72,7 @@ def test_bits_per_dim():
 
 
 def test_bad_inputs():
-    ds, sde = get_dataset("two_modes_1d"), get_sde("ve")
+    ds, sde = get_dataset("two_modes_1d"), get_process("ve")
     score = exact_score(ds, sde)
     with pytest.raises(ValueError, match="finite"):
         log_likelihood(score, sde, torch.tensor([[float("nan")]]))
@@ -88,7 +88,7 @@ def test_too_sharp_a_density_is_a_clear_error_not_a_long_wait():
     from explorer.distributions import custom_1d
     from explorer.likelihood import LikelihoodODEError
 
-    ds, sde = custom_1d([1000.0, -1000.0], [0.001, 0.001], [1.0, 1.0]), get_sde("vp_linear")
+    ds, sde = custom_1d([1000.0, -1000.0], [0.001, 0.001], [1.0, 1.0]), get_process("vp_linear")
     x = torch.linspace(-3, 3, 8, dtype=torch.float64)[:, None]
     with pytest.raises(LikelihoodODEError, match="more than 500 evaluations.*loosen the tolerance") as err:
         log_likelihood(exact_score(ds, sde), sde, x, rtol=1e-2, atol=1e-2, max_nfe=500)

@@ -7,7 +7,7 @@ import torch
 import explorer.mixture as mixture_mod
 from explorer.distributions import DATASETS, get_dataset
 from explorer.mixture import GaussianMixture
-from explorer.sde import PROCESSES
+from explorer.process import PROCESSES
 
 SDES = [cls() for cls in PROCESSES.values()]
 MIXTURES = [name for name, d in DATASETS.items() if d.is_mixture]

@@ -8,9 +8,9 @@ import torch
 from explorer import parameterisation as conv
 from explorer.distributions import Dataset
 from explorer.mixture import GaussianMixture
-from explorer.networks import EMA, PARAMETERISATIONS, ScoreNet, ScoreNetConfig, network_score, time_embedding
-from explorer.sde import VE, get_sde
-from explorer.training import train
+from explorer.nn.networks import EMA, PARAMETERISATIONS, ScoreNet, ScoreNetConfig, network_score, time_embedding
+from explorer.process import VE, get_process
+from explorer.nn.training import train
 
 
 @pytest.mark.parametrize("dim", [1, 2])
@@ -55,7 +55,7 @@ def test_config_round_trip_and_validation():
 @pytest.mark.parametrize("param", PARAMETERISATIONS)
 def test_network_score_converts_with_the_scores_module(param, gen):
     """s_theta = -eps_hat / sigma, -(x - alpha x0_hat) / sigma^2, or the raw output (explorer.scores' conversions)."""
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     net = ScoreNet(ScoreNetConfig(dim=2, width=32, depth=2, parameterisation=param))
     x, t = torch.randn(5, 2, generator=gen), torch.rand(5, generator=gen) * 0.9 + 0.1
     raw = net(x, t)
@@ -114,7 +114,7 @@ def closed_form(x, t, sde):
 
 @pytest.fixture(scope="module")
 def gaussian_models():
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     ds = Dataset("gauss", "1D Gaussian", 1, ("all",), mixture=GaussianMixture.create([1.0], [[M]], [S]))
     data_std = math.sqrt(M ** 2 + S ** 2)
     models = {p: train(ScoreNetConfig.for_data(ds, sde, width=64, depth=2, parameterisation=p, data_std=data_std),
@@ -133,7 +133,7 @@ def _eval_points(sde, n_t=20, n_x=200):
 
 
 def test_closed_form_matches_exact_mixture_score():
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     x, t = _eval_points(sde)
     mix = GaussianMixture.create([1.0], [[M]], [S])
     torch.testing.assert_close(closed_form(x, t, sde)["score"], mix.score(x.double(), t.double(), sde).float())

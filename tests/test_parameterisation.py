@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from explorer.parameterisation import PARAMETERISATIONS, coefficients, from_score, to_score, to_x0_eps
-from explorer.sde import PROCESSES
+from explorer.process import PROCESSES
 
 TIMES = torch.tensor([0.02, 0.1, 0.3, 0.6, 0.9, 1.0], dtype=torch.float64)
 

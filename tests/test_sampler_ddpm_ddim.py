@@ -9,7 +9,7 @@ from _sampler_utils import K_ED, N_PARTICLES, energy_ratio, one_torch_thread  # 
 from explorer.distributions import get_dataset
 from explorer.samplers import ddim, pf_rk45, sample, time_grid
 from explorer.scores import exact_score
-from explorer.sde import PROCESSES, get_sde
+from explorer.process import PROCESSES, get_process
 
 CASES = [("ring8", "vp_linear"), ("three_modes_1d", "ve")]
 
@@ -21,7 +21,7 @@ def gen(seed):
 @pytest.mark.parametrize("name,opts", [("ddpm", {}), ("ddim", {}), ("ddim", {"eta": 0.5})])
 @pytest.mark.parametrize("dataset,process", CASES)
 def test_matches_target_at_default_settings(name, opts, dataset, process):
-    ds, sde = get_dataset(dataset), get_sde(process)
+    ds, sde = get_dataset(dataset), get_process(process)
     x_init = sde.prior_sample((N_PARTICLES, ds.dim), generator=gen(0))
     res = sample(name, exact_score(ds, sde), sde, x_init, generator=gen(1), **opts)
     assert energy_ratio(res.x, ds) < K_ED
@@ -30,7 +30,7 @@ def test_matches_target_at_default_settings(name, opts, dataset, process):
 @pytest.mark.parametrize("process", sorted(PROCESSES))
 def test_ddim_eta_one_is_ddpm(process):
     """Same generator, same noise draws: DDIM(eta=1) and DDPM take the same step (to rounding), for every process."""
-    ds, sde = get_dataset("asym3"), get_sde(process)
+    ds, sde = get_dataset("asym3"), get_process(process)
     x_init = sde.prior_sample((256, 2), generator=gen(0), dtype=torch.float64)
     score = exact_score(ds, sde)
     a = sample("ddpm", score, sde, x_init, n_steps=50, generator=gen(1))
@@ -39,7 +39,7 @@ def test_ddim_eta_one_is_ddpm(process):
 
 
 def test_ddim_eta_zero_is_deterministic_given_x_init():
-    ds, sde = get_dataset("ring8"), get_sde("vp_linear")
+    ds, sde = get_dataset("ring8"), get_process("vp_linear")
     x_init = sde.prior_sample((128, 2), generator=gen(0))
     score = exact_score(ds, sde)
     runs = [sample("ddim", score, sde, x_init, n_steps=30, eta=0.0, generator=g).trajectory
@@ -51,7 +51,7 @@ def test_ddim_eta_zero_is_deterministic_given_x_init():
 
 def test_ddim_eta_zero_is_a_first_order_pf_ode_solver():
     """|DDIM_N - x_ODE| ~ C / N: fitted order within 0.3 of 1 (float64, VP-linear, a smooth 2D mixture)."""
-    ds, sde = get_dataset("asym3"), get_sde("vp_linear")
+    ds, sde = get_dataset("asym3"), get_process("vp_linear")
     score = exact_score(ds, sde)
     x_init = sde.prior_sample((64, 2), generator=gen(0), dtype=torch.float64)
     ref = pf_rk45(score, sde, x_init, time_grid(sde, 1, dtype=torch.float64), rtol=1e-10, atol=1e-10).x
@@ -64,6 +64,6 @@ def test_ddim_eta_zero_is_a_first_order_pf_ode_solver():
 
 @pytest.mark.parametrize("bad", [-0.1, 1.5, float("nan"), "0.5"])
 def test_ddim_rejects_eta_outside_unit_interval(bad):
-    ds, sde = get_dataset("two_modes_1d"), get_sde("vp_linear")
+    ds, sde = get_dataset("two_modes_1d"), get_process("vp_linear")
     with pytest.raises(ValueError, match="eta"):
         sample("ddim", exact_score(ds, sde), sde, torch.zeros(4, 1), n_steps=5, eta=bad)

@@ -11,7 +11,7 @@ from explorer.distributions import get_dataset
 from explorer.mixture import GaussianMixture
 from explorer.samplers import SamplerDiverged, sample, t_of_sigma
 from explorer.scores import exact_score, mixture_score
-from explorer.sde import get_sde
+from explorer.process import get_process
 
 
 def gen(seed):
@@ -20,7 +20,7 @@ def gen(seed):
 
 @pytest.mark.parametrize("dataset,process", [("ring8", "vp_linear"), ("three_modes_1d", "ve")])
 def test_annealed_langevin_matches_target(dataset, process):
-    ds, sde = get_dataset(dataset), get_sde(process)
+    ds, sde = get_dataset(dataset), get_process(process)
     x_init = sde.prior_sample((N_PARTICLES, ds.dim), generator=gen(0))
     res = sample("annealed_langevin", exact_score(ds, sde), sde, x_init, generator=gen(1))
     assert res.nfe == 100 * 10
@@ -37,7 +37,7 @@ def test_plain_langevin_gets_unequal_weights_wrong_where_annealed_gets_them_righ
     noise and carries the right weights down. With 2,000 chains a fraction has sd <= 0.011.
     """
     mix = GaussianMixture.create([0.8, 0.2], [[-2.5], [2.5]], [0.5, 0.5])
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     score = mixture_score(mix, sde)
     x_init = sde.prior_sample((N_PARTICLES, 1), generator=gen(0))
     boundary = math.log(4) / 20
@@ -61,7 +61,7 @@ def test_plain_langevin_gets_unequal_weights_wrong_where_annealed_gets_them_righ
 
 
 def test_langevin_runs_at_the_requested_level():
-    ds, sde = get_dataset("two_modes_1d"), get_sde("ve")
+    ds, sde = get_dataset("two_modes_1d"), get_process("ve")
     score_calls = []
 
     def score(x, t):
@@ -84,7 +84,7 @@ def test_langevin_runs_at_the_requested_level():
 
 @pytest.mark.parametrize("name", ["langevin", "annealed_langevin"])
 def test_exploding_step_size_is_reported_with_its_step(name):
-    ds, sde = get_dataset("ring8"), get_sde("vp_linear")
+    ds, sde = get_dataset("ring8"), get_process("vp_linear")
     x_init = sde.prior_sample((64, 2), generator=gen(0))
     seen = []
     with pytest.raises(SamplerDiverged, match=r"diverged at step \d+ of \d+.*smaller step size") as err:
@@ -98,7 +98,7 @@ def test_exploding_step_size_is_reported_with_its_step(name):
 
 def test_the_energy_criterion_rejects_plain_langevin_on_unequal_weights():
     """Negative control for the acceptance rule: plain Langevin (default level and step) on asym3 (weights 0.5/0.3/0.2)."""
-    ds, sde = get_dataset("asym3"), get_sde("vp_linear")
+    ds, sde = get_dataset("asym3"), get_process("vp_linear")
     x_init = sde.prior_sample((N_PARTICLES, 2), generator=gen(0))
     res = sample("langevin", exact_score(ds, sde), sde, x_init, generator=gen(1))
     assert energy_ratio(res.x, ds) > 2 * K_ED

@@ -8,7 +8,7 @@ from _sampler_utils import K_ED, N_PARTICLES, Counted, energy_ratio, one_torch_t
 from explorer.distributions import get_dataset
 from explorer.samplers import dpm_solver_pp_2m, pf_euler, pf_heun, pf_rk45, sample, time_grid
 from explorer.scores import exact_score
-from explorer.sde import get_sde
+from explorer.process import get_process
 
 CASES = [("ring8", "vp_linear"), ("three_modes_1d", "ve")]
 ODE_SAMPLERS = ["pf_euler", "pf_heun", "dpm_solver_pp_2m", "pf_rk45"]
@@ -20,7 +20,7 @@ def gen(seed):
 
 def test_the_energy_criterion_rejects_a_three_step_solve():
     """Negative control for the acceptance rule: PF-ODE Euler with 3 steps on ring8 is visibly off."""
-    ds, sde = get_dataset("ring8"), get_sde("vp_linear")
+    ds, sde = get_dataset("ring8"), get_process("vp_linear")
     x_init = sde.prior_sample((N_PARTICLES, 2), generator=gen(0))
     res = sample("pf_euler", exact_score(ds, sde), sde, x_init, n_steps=3)
     assert energy_ratio(res.x, ds) > 2 * K_ED
@@ -30,7 +30,7 @@ def test_the_energy_criterion_rejects_a_three_step_solve():
 def smooth_problem():
     """VP-linear, asym3 (components of std 0.2-0.5 before standardising), 64 particles in float64, and the
     reference PF-ODE solution by RK45 at rtol = atol = 1e-10."""
-    ds, sde = get_dataset("asym3"), get_sde("vp_linear")
+    ds, sde = get_dataset("asym3"), get_process("vp_linear")
     score = exact_score(ds, sde)
     x_init = sde.prior_sample((64, 2), generator=gen(0), dtype=torch.float64)
     ref = pf_rk45(score, sde, x_init, time_grid(sde, 1, dtype=torch.float64), rtol=1e-10, atol=1e-10).x
@@ -47,7 +47,7 @@ def _error(fn, problem, n, spacing="uniform"):
 @pytest.mark.parametrize("name", ODE_SAMPLERS)
 @pytest.mark.parametrize("dataset,process", CASES)
 def test_matches_target_at_default_settings(name, dataset, process):
-    ds, sde = get_dataset(dataset), get_sde(process)
+    ds, sde = get_dataset(dataset), get_process(process)
     x_init = sde.prior_sample((N_PARTICLES, ds.dim), generator=gen(0))
     res = sample(name, exact_score(ds, sde), sde, x_init)
     assert energy_ratio(res.x, ds) < K_ED
@@ -106,7 +106,7 @@ def test_rk45_frames_are_the_ode_solution_at_the_grid_times(smooth_problem):
 
 
 def test_rk45_rejects_bad_tolerance():
-    ds, sde = get_dataset("two_modes_1d"), get_sde("ve")
+    ds, sde = get_dataset("two_modes_1d"), get_process("ve")
     for bad in (0.0, -1e-5, float("nan")):
         with pytest.raises(ValueError, match="rtol"):
             sample("pf_rk45", exact_score(ds, sde), sde, torch.zeros(4, 1), n_steps=5, rtol=bad)

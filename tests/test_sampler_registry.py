@@ -9,7 +9,7 @@ from _sampler_utils import Counted, gaussian_score, one_torch_thread  # noqa: F4
 from explorer.distributions import get_dataset
 from explorer.samplers import SAMPLERS, SamplerDiverged, get_sampler, sample, time_grid
 from explorer.scores import exact_score
-from explorer.sde import get_sde
+from explorer.process import get_process
 
 SMALL_STEPS = {name: 12 for name in SAMPLERS}
 
@@ -20,7 +20,7 @@ def gen(seed):
 
 @pytest.fixture(scope="module")
 def problem():
-    ds, sde = get_dataset("asym3"), get_sde("vp_linear")
+    ds, sde = get_dataset("asym3"), get_process("vp_linear")
     return exact_score(ds, sde), sde, sde.prior_sample((64, 2), generator=gen(0))
 
 
@@ -54,7 +54,7 @@ def test_result_shapes_nfe_and_callback(problem, name):
 @pytest.mark.parametrize("shape", [(32, 1), (32, 3), (8, 1, 3, 3)])
 def test_any_rank_and_dtype(name, shape):
     """Broadcasting by rank: [N, 1], [N, D] and image-shaped [N, C, H, W] in float64, with N(0, I) data."""
-    sde = get_sde("ve")
+    sde = get_process("ve")
     x_init = sde.prior_sample(shape, generator=gen(0), dtype=torch.float64)
     res = sample(name, gaussian_score(sde), sde, x_init, n_steps=20, generator=gen(1))
     assert res.trajectory.shape == (21,) + shape and res.x.dtype == torch.float64
@@ -107,7 +107,7 @@ def test_bad_x_init_and_grid(problem):
 @pytest.mark.parametrize("name", [n for n, s in SAMPLERS.items() if n not in ("langevin", "annealed_langevin")])
 def test_divergence_is_caught_with_its_step(name):
     """A score that blows up after t < 0.5 (a broken network, say): the sampler stops with the step, never a NaN plot."""
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
 
     def exploding(x, t):
         return torch.where(t[:, None] < 0.5, torch.full_like(x, 1e30), -x)
@@ -125,7 +125,7 @@ def test_divergence_is_caught_with_its_step(name):
 
 
 def test_time_grids():
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     for spacing in ("uniform", "log_sigma", "log_snr"):
         ts = time_grid(sde, 30, spacing=spacing, dtype=torch.float64)
         assert ts[0] == sde.T and ts[-1] == sde.t_min and (ts[1:] < ts[:-1]).all()

@@ -8,7 +8,7 @@ from explorer.distributions import get_dataset
 from explorer.metrics import energy_distance
 from explorer.samplers import sample
 from explorer.scores import exact_score
-from explorer.sde import get_sde
+from explorer.process import get_process
 
 CASES = [("ring8", "vp_linear"), ("three_modes_1d", "ve")]
 
@@ -20,7 +20,7 @@ def gen(seed):
 @pytest.mark.parametrize("name", ["reverse_sde", "pc"])
 @pytest.mark.parametrize("dataset,process", CASES)
 def test_matches_target_at_default_settings(name, dataset, process):
-    ds, sde = get_dataset(dataset), get_sde(process)
+    ds, sde = get_dataset(dataset), get_process(process)
     x_init = sde.prior_sample((N_PARTICLES, ds.dim), generator=gen(0))
     res = sample(name, exact_score(ds, sde), sde, x_init, generator=gen(1))
     assert energy_ratio(res.x, ds) < K_ED
@@ -28,7 +28,7 @@ def test_matches_target_at_default_settings(name, dataset, process):
 
 def test_reverse_sde_marginals_are_the_forward_marginals():
     """Frame i of the reverse SDE is distributed as p_{t_i} = law of alpha x_0 + sigma eps: check t ~ 0.5 and 0.1."""
-    ds, sde = get_dataset("asym3"), get_sde("vp_cosine")
+    ds, sde = get_dataset("asym3"), get_process("vp_cosine")
     x_init = sde.prior_sample((N_PARTICLES, 2), generator=gen(0))
     res = sample("reverse_sde", exact_score(ds, sde), sde, x_init, n_steps=500, generator=gen(1))
     for i in (250, 450):
@@ -39,7 +39,7 @@ def test_reverse_sde_marginals_are_the_forward_marginals():
 
 
 def test_pc_nfe_counts_the_corrector_and_zero_corrector_is_the_predictor():
-    ds, sde = get_dataset("two_modes_1d"), get_sde("subvp")
+    ds, sde = get_dataset("two_modes_1d"), get_process("subvp")
     x_init = sde.prior_sample((16, 1), generator=gen(0))
     for m in (0, 1, 3):
         score = Counted(exact_score(ds, sde))
@@ -54,6 +54,6 @@ def test_pc_nfe_counts_the_corrector_and_zero_corrector_is_the_predictor():
 
 @pytest.mark.parametrize("bad", [0.0, -0.1, float("nan"), float("inf")])
 def test_pc_rejects_bad_snr(bad):
-    ds, sde = get_dataset("two_modes_1d"), get_sde("ve")
+    ds, sde = get_dataset("two_modes_1d"), get_process("ve")
     with pytest.raises(ValueError, match="snr"):
         sample("pc", exact_score(ds, sde), sde, torch.zeros(4, 1), n_steps=5, snr=bad)

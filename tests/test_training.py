@@ -6,19 +6,19 @@ import pytest
 import torch
 
 from explorer.distributions import get_dataset
-from explorer.losses import drop_labels, dsm_loss, dsm_target, sample_times
-from explorer.networks import ScoreNet, ScoreNetConfig
+from explorer.nn.losses import drop_labels, dsm_loss, dsm_target, sample_times
+from explorer.nn.networks import ScoreNet, ScoreNetConfig
 from explorer.parameterisation import score_to_eps
-from explorer.sde import VE, get_sde
+from explorer.process import VE, get_process
 from explorer.metrics import energy_distance
 from explorer.samplers import sample
-from explorer.training import (DEFAULTS, TrainingDiverged, build_net, load_checkpoint, lr_at, save_checkpoint, train)
+from explorer.nn.training import (DEFAULTS, TrainingDiverged, build_net, load_checkpoint, lr_at, save_checkpoint, train)
 
 SMALL = dict(width=32, depth=2)
 
 
 def _small_run(seed=0, steps=30, **kw):
-    ds, sde = get_dataset("moons"), get_sde("vp_linear")
+    ds, sde = get_dataset("moons"), get_process("vp_linear")
     cfg = ScoreNetConfig.for_data(ds, sde, **SMALL)
     return train(cfg, ds, sde, steps=steps, batch_size=64, seed=seed, report_every=10, device="cpu", **kw)
 
@@ -26,7 +26,7 @@ def _small_run(seed=0, steps=30, **kw):
 # --- losses ------------------------------------------------------------------------------------------
 def test_score_loss_with_sigma2_weight_is_the_eps_loss(gen):
     """sigma^2 || s - (-eps / sigma) ||^2 = || -sigma s - eps ||^2: Song's lambda = sigma^2 is DDPM's loss in eps units."""
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     x0, eps, s_hat = (torch.randn(64, 2, generator=gen) for _ in range(3))
     t = torch.rand(64, generator=gen) * 0.99 + 0.01
     x_t = sde.mean_coef(t)[:, None] * x0 + sde.std(t)[:, None] * eps
@@ -42,7 +42,7 @@ def test_score_loss_with_sigma2_weight_is_the_eps_loss(gen):
 
 
 def test_stratified_times_cover_the_interval(gen):
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     t = sample_times(1000, sde, generator=gen)
     assert t.min() >= sde.t_min and t.max() <= sde.T
     counts = torch.histc(t, bins=10, min=sde.t_min, max=sde.T)
@@ -140,7 +140,7 @@ def test_the_default_run_reaches_the_stated_energy_distance():
     on one thread). Why 0.005: the ED of two fresh 2,000-point ring8 sets, the noise floor, is 0.0005-0.0041 over 20
     pairs (median 0.0013), so a perfect sampler passes with any reference set, while an under-trained network fails
     (the settings before #12 run for 1,000 steps: 0.0092). Quality, not time: nothing here is timed."""
-    ds, sde = get_dataset("ring8"), get_sde("vp_linear")
+    ds, sde = get_dataset("ring8"), get_process("vp_linear")
     model = train(ScoreNetConfig.for_data(ds, sde), ds, sde, seed=0, device="cpu", report_every=DEFAULTS["steps"])
     assert model.info["steps"] == DEFAULTS["steps"]
     x_init = sde.prior_sample((2000, 2), generator=torch.Generator().manual_seed(1))
@@ -160,7 +160,7 @@ class _NaNData:
 
 
 def test_nan_loss_stops_with_a_clear_message():
-    sde = get_sde("vp_linear")
+    sde = get_process("vp_linear")
     with pytest.raises(TrainingDiverged, match="loss became nan at step 1.*smaller learning rate"):
         train(ScoreNetConfig(dim=2, **SMALL), _NaNData(), sde, steps=10, device="cpu")
 
@@ -177,13 +177,13 @@ def test_exploding_loss_stops_with_a_clear_message():
     (dict(ema_decay=1.0), "ema_decay"), (dict(p_uncond=1.5), "p_uncond"),
 ])
 def test_bad_arguments_fail_before_training(kw, match):
-    ds, sde = get_dataset("moons"), get_sde("vp_linear")
+    ds, sde = get_dataset("moons"), get_process("vp_linear")
     with pytest.raises(ValueError, match=match):
         train(ScoreNetConfig.for_data(ds, sde, **SMALL), ds, sde, **{"steps": 5, **kw})
 
 
 def test_config_must_match_data_and_process():
-    ds, sde = get_dataset("moons"), get_sde("vp_linear")
+    ds, sde = get_dataset("moons"), get_process("vp_linear")
     with pytest.raises(ValueError, match="1D"):
         train(ScoreNetConfig.for_data(ds, sde, **SMALL), get_dataset("two_modes_1d"), sde, steps=5)
     with pytest.raises(ValueError, match="process"):

@@ -2,12 +2,12 @@
 import pytest
 import torch
 
-from explorer.digit_classifier import shipped_classifier
+from explorer.nn.digit_classifier import shipped_classifier
 from explorer.samplers import SAMPLERS, sample
 from explorer.parameterisation import score_to_x0
-from explorer.unet import (DIGITS_MODEL_DIR, DigitsConfig, X0Tap, build_unet, digits_score, guided_eps,
+from explorer.nn.unet import (DIGITS_MODEL_DIR, DigitsConfig, X0Tap, build_unet, digits_score, guided_eps,
                            load_digits_model, save_digits_model, shipped_digits_model)
-from explorer.unet_training import train_digits
+from explorer.nn.unet_training import train_digits
 from explorer.digits import digits_split
 
 TINY = dict(base_width=8, groups=4, emb_dim=16, time_features=4)

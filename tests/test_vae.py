@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from explorer.distributions import get_dataset
-from explorer.vae import (TrainedVAE, VAEConfig, build_vae, decode, elbo_terms, encode, iwae_nll, negative_elbo,
+from explorer.nn.vae import (TrainedVAE, VAEConfig, build_vae, decode, elbo_terms, encode, iwae_nll, negative_elbo,
                           train_vae, vae_sample)
 
 STEPS, EVERY = 600, 100

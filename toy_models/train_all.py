@@ -18,14 +18,14 @@ sys.path.insert(0, str(ROOT))
 import torch  # noqa: E402
 
 from explorer.distributions import DATASETS  # noqa: E402
-from explorer.networks import ScoreNetConfig  # noqa: E402
-from explorer.sde import get_sde  # noqa: E402
-from explorer.training import save_checkpoint, train  # noqa: E402
+from explorer.nn.networks import ScoreNetConfig  # noqa: E402
+from explorer.process import get_process  # noqa: E402
+from explorer.nn.training import save_checkpoint, train  # noqa: E402
 
 OUT = ROOT / "toy_models"
 SEED = 0
-NET = dict(width=128, depth=3)                       # see explorer.networks.ScoreNetConfig
-# the settings the shipped models were trained with (their config.json); the live defaults: explorer.training.DEFAULTS
+NET = dict(width=128, depth=3)                       # see explorer.nn.networks.ScoreNetConfig
+# the settings the shipped models were trained with (their config.json); the live defaults: explorer.nn.training.DEFAULTS
 TRAIN = dict(steps=4000, lr=3e-3, batch_size=1024, ema_decay=0.995, p_uncond=0.1, warmup=100)
 
 
@@ -39,7 +39,7 @@ def jobs() -> list[tuple[str, str]]:
 def train_one(dataset: str, process: str) -> tuple[str, float, float]:
     """Train and save one model; returns (folder name, seconds, final loss)."""
     torch.set_num_threads(1)
-    ds, sde = DATASETS[dataset], get_sde(process)
+    ds, sde = DATASETS[dataset], get_process(process)
     config = ScoreNetConfig.for_data(ds, sde, **NET)
     t0 = time.perf_counter()
     model = train(config, ds, sde, seed=SEED, device="cpu", report_every=250, **TRAIN)

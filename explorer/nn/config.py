@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import Any, ClassVar, TypeVar
 
-from ..sde import PROCESSES, SDE
+from ..process import PROCESSES, Process
 
 C = TypeVar("C", bound="NetConfig")
 
@@ -16,7 +16,7 @@ C = TypeVar("C", bound="NetConfig")
 class NetConfig:
     """Base of every network config (subclasses add sizes): process name + non-default parameters, sigma_data, dataset."""
 
-    process: str = "vp_linear"            # a name in explorer.sde.PROCESSES
+    process: str = "vp_linear"            # a name in explorer.process.PROCESSES
     process_params: tuple = ()            # non-default fields of that process, as (name, value) pairs
     dataset: str = ""                     # informational: the dataset it was trained on
     data_std: float = 1.0                 # sigma_data in c_in(t) = 1 / sqrt(alpha^2 sigma_data^2 + sigma^2)
@@ -34,7 +34,7 @@ class NetConfig:
             raise ValueError(f"data_std must be positive and finite, got {self.data_std!r}")
         object.__setattr__(self, "process_params", tuple((str(k), float(v)) for k, v in self.process_params))
 
-    def make_sde(self) -> SDE:
+    def make_sde(self) -> Process:
         """The forward process this network was made for."""
         return PROCESSES[self.process](**dict(self.process_params))
 
@@ -55,7 +55,7 @@ class NetConfig:
         return cls(**d)
 
 
-def process_fields(sde: SDE) -> dict[str, Any]:
+def process_fields(sde: Process) -> dict[str, Any]:
     """{"process": name, "process_params": non-default dataclass fields} of a forward process."""
     default = type(sde)()
     params = tuple((f.name, getattr(sde, f.name)) for f in dataclasses.fields(sde)
@@ -69,6 +69,6 @@ def data_rms(dataset) -> float:
     return float((exact.variance() + exact.mean() ** 2).mean().sqrt()) if exact is not None else 1.0
 
 
-def for_data(cls: type[C], dataset, sde: SDE, **fields) -> C:
+def for_data(cls: type[C], dataset, sde: Process, **fields) -> C:
     """A config of class cls for a dataset (its name and sigma_data) and a process, with the given fields."""
     return cls(**{"dataset": dataset.name, "data_std": data_rms(dataset), **process_fields(sde), **fields})

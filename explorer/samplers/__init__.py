@@ -13,7 +13,7 @@ from typing import Callable
 import torch
 
 from ..scores import ScoreFn
-from ..sde import SDE
+from ..process import Process
 from .base import (MAX_STEPS, SPACINGS, Callback, SampleResult, SamplerDiverged, check_steps, t_of_sigma,
                    time_grid)
 from .ddpm import ddim, ddpm
@@ -85,7 +85,7 @@ def check_options(spec: SamplerSpec, opts: dict) -> None:
         raise ValueError(f"unknown option(s) {unknown} for sampler {spec.name!r}; expected some of {sorted(spec.options)}")
 
 
-def sample(name: str, score_fn: ScoreFn, sde: SDE, x_init: Tensor, *, n_steps: int | None = None,
+def sample(name: str, score_fn: ScoreFn, sde: Process, x_init: Tensor, *, n_steps: int | None = None,
            generator: torch.Generator | None = None, callback: Callback | None = None, spacing: str | None = None,
            **opts) -> SampleResult:
     """Run sampler `name` from x_init [N, ...] on a grid of n_steps (default: the sampler's) with checked options."""

@@ -14,7 +14,7 @@ from typing import Callable
 import torch
 
 from .. import interrupt
-from ..sde import SDE
+from ..process import Process
 
 Tensor = torch.Tensor
 Callback = Callable[[int, Tensor, Tensor], None]   # (step i, t_i [], x_i [N, ...]) -> None; may raise to stop
@@ -54,7 +54,7 @@ def _invert_decreasing(fn: Callable[[Tensor], Tensor], targets: Tensor, lo: floa
     return u.exp()
 
 
-def t_of_sigma(sde: SDE, sigma) -> Tensor:
+def t_of_sigma(sde: Process, sigma) -> Tensor:
     """The time t with sigma(t) = sigma (sigma(t) increases on [0, T]); float or [K] -> float64 [K]."""
     sigma = torch.as_tensor(sigma, dtype=torch.float64).reshape(-1)
     lo_s, hi_s = float(sde.std(torch.tensor(0.0, dtype=torch.float64))), sde.prior_std()
@@ -63,7 +63,7 @@ def t_of_sigma(sde: SDE, sigma) -> Tensor:
     return _invert_decreasing(lambda t: -sde.std(t), -sigma, 1e-12 * sde.T, sde.T)
 
 
-def time_grid(sde: SDE, n_steps: int, *, t_end: float | None = None, spacing: str = "uniform",
+def time_grid(sde: Process, n_steps: int, *, t_end: float | None = None, spacing: str = "uniform",
               dtype=torch.float32, device=None) -> Tensor:
     """Grid [n_steps + 1] from T down to t_end (default sde.t_min): uniform in t, in log sigma (SMLD) or in log-SNR (DPM-Solver)."""
     t_end = sde.t_min if t_end is None else t_end
@@ -118,7 +118,7 @@ def _as_float(name, v) -> float:
     return float(v)
 
 
-def check_inputs(sde: SDE, x_init: Tensor, ts: Tensor) -> Tensor:
+def check_inputs(sde: Process, x_init: Tensor, ts: Tensor) -> Tensor:
     """Validate x_init [N, ...] (finite float) and ts [S+1] (finite, strictly decreasing, in [0, T]); returns ts in float64."""
     if not isinstance(x_init, Tensor) or not x_init.is_floating_point() or x_init.ndim < 2 or x_init.shape[0] == 0:
         raise ValueError("x_init must be a float tensor [N, ...] with N >= 1 and at least one data dimension")
@@ -139,7 +139,7 @@ def check_inputs(sde: SDE, x_init: Tensor, ts: Tensor) -> Tensor:
 class Recorder:
     """Preallocated trajectory [F, N, ...] of one call: stores each state, checks it is finite and bounded, calls back."""
 
-    def __init__(self, name: str, sde: SDE, x_init: Tensor, ts_out: Tensor, callback: Callback | None,
+    def __init__(self, name: str, sde: Process, x_init: Tensor, ts_out: Tensor, callback: Callback | None,
                  *, n_updates: int | None = None, hint: str = "try a smaller step size"):
         self.name, self.callback, self.hint = name, callback, hint
         self.ts = ts_out.to(device=x_init.device, dtype=x_init.dtype)
@@ -179,7 +179,7 @@ class Recorder:
         return SampleResult(x=self.trajectory[-1].clone(), trajectory=self.trajectory, ts=self.ts, nfe=int(nfe))
 
 
-def grid_coefficients(sde: SDE, ts64: Tensor) -> dict[str, Tensor]:
+def grid_coefficients(sde: Process, ts64: Tensor) -> dict[str, Tensor]:
     """alpha, sigma, f, g^2 of the process at every grid time, float64 [S+1] (computed once per call)."""
     return {
         "alpha": sde.mean_coef(ts64),

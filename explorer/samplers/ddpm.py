@@ -11,13 +11,13 @@ import torch
 
 from ..parameterisation import score_to_eps, score_to_x0
 from ..scores import ScoreFn
-from ..sde import SDE
+from ..process import Process
 from .base import Callback, Recorder, SampleResult, check_inputs, check_unit, noise
 
 Tensor = torch.Tensor
 
 
-def _posterior_coefficients(sde: SDE, ts64: Tensor):
+def _posterior_coefficients(sde: Process, ts64: Tensor):
     """Per step t = ts[i] -> s = ts[i+1], float64 [S] each: (alpha_s, sigma_s, x_t coef, x0 coef, posterior std)."""
     t, s = ts64[:-1], ts64[1:]
     a_ts, s_ts = sde.transition(s, t)
@@ -29,7 +29,7 @@ def _posterior_coefficients(sde: SDE, ts64: Tensor):
 
 
 @torch.no_grad()
-def ddpm(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
+def ddpm(score_fn: ScoreFn, sde: Process, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
          callback: Callback | None = None) -> SampleResult:
     """Ancestral sampling x_s ~ q(x_s | x_t, x0_hat) (Ho et al. Alg. 2; Luo eq. 84 for any alpha, sigma); x [N, ...], NFE = S."""
     ts64 = check_inputs(sde, x_init, ts)
@@ -45,7 +45,7 @@ def ddpm(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generator: 
 
 
 @torch.no_grad()
-def ddim(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
+def ddim(score_fn: ScoreFn, sde: Process, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
          callback: Callback | None = None, eta: float = 0.0) -> SampleResult:
     """DDIM (Song et al. 2021a eq. 12): x_s = alpha_s x0_hat + sqrt(sigma_s^2 - c^2) eps_hat + c z, c = eta * posterior std;
     eta = 0 deterministic, eta = 1 the DDPM posterior; x [N, ...], NFE = S."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from ..scores import ScoreFn
-from ..sde import SDE
+from ..process import Process
 from .base import (Callback, Recorder, SampleResult, check_inputs, check_positive, check_steps, noise,
                    t_of_sigma)
 
@@ -21,7 +21,7 @@ DEFAULT_STEP_RATIO = 0.1        # annealed: eps_L = ratio * sigma_L^2 (Song & Er
 
 
 @torch.no_grad()
-def langevin(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
+def langevin(score_fn: ScoreFn, sde: Process, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
              callback: Callback | None = None, step_size: float = DEFAULT_STEP_SIZE, t_fixed: float | None = None,
              sigma: float | None = None) -> SampleResult:
     """Plain Langevin at one level t (Chan eq. 3.9): x <- x + eps score(x, t) + sqrt(2 eps) z, S = len(ts) - 1 steps; x [N, ...].
@@ -53,7 +53,7 @@ def langevin(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generat
 
 
 @torch.no_grad()
-def annealed_langevin(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
+def annealed_langevin(score_fn: ScoreFn, sde: Process, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
                       callback: Callback | None = None, step_size: float | None = None, n_inner: int = 10) -> SampleResult:
     """Annealed Langevin (Song & Ermon Alg. 1): levels sigma_i = sigma(ts[i]), i = 1..S, K = n_inner steps each of
     eps_i = eps sigma_i^2 / sigma_L^2; x [N, ...] -> trajectory [S+1] (one frame per level), NFE = S K.

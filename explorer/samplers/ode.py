@@ -12,7 +12,7 @@ from scipy.integrate import solve_ivp
 from .. import interrupt
 from ..parameterisation import score_to_x0
 from ..scores import ScoreFn
-from ..sde import SDE
+from ..process import Process
 from .base import (Callback, Recorder, SampleResult, SamplerDiverged, check_inputs, check_positive, check_steps,
                    grid_coefficients)
 
@@ -25,7 +25,7 @@ def pf_velocity(score_fn: ScoreFn, x: Tensor, t: Tensor, f: float, g2: float) ->
 
 
 @torch.no_grad()
-def pf_euler(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
+def pf_euler(score_fn: ScoreFn, sde: Process, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
              callback: Callback | None = None) -> SampleResult:
     """Euler on the PF-ODE: x_{i+1} = x_i + (t_{i+1} - t_i) v(x_i, t_i); x [N, ...], NFE = S, global error O(1/S)."""
     ts64 = check_inputs(sde, x_init, ts)
@@ -40,7 +40,7 @@ def pf_euler(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generat
 
 
 @torch.no_grad()
-def pf_heun(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
+def pf_heun(score_fn: ScoreFn, sde: Process, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
             callback: Callback | None = None, last_step_euler: bool = False) -> SampleResult:
     """Heun on the PF-ODE (EDM Alg. 1): d1 = v(x_i, t_i), x' = x_i + h d1, x_{i+1} = x_i + h (d1 + v(x', t_{i+1})) / 2;
     x [N, ...], NFE = 2S (2S - 1 with last_step_euler, as EDM does when the grid ends at sigma = 0), error O(1/S^2)."""
@@ -64,7 +64,7 @@ def pf_heun(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generato
 
 
 @torch.no_grad()
-def dpm_solver_pp_2m(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
+def dpm_solver_pp_2m(score_fn: ScoreFn, sde: Process, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
                      callback: Callback | None = None) -> SampleResult:
     """DPM-Solver++(2M) (Lu et al. 2022, Alg. 2), lambda = log(alpha / sigma), h_i = lambda_{i+1} - lambda_i:
     x_{i+1} = (sigma_{i+1} / sigma_i) x_i + alpha_{i+1} (1 - e^{-h_i}) D_i, D_0 = x0_hat_0,
@@ -93,7 +93,7 @@ def dpm_solver_pp_2m(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *,
 
 
 @torch.no_grad()
-def pf_rk45(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
+def pf_rk45(score_fn: ScoreFn, sde: Process, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
             callback: Callback | None = None, rtol: float = 1e-5, atol: float = 1e-5, max_nfe: int = 20_000) -> SampleResult:
     """Adaptive Dormand–Prince RK45 (scipy solve_ivp) on the PF-ODE, read out at ts (t_eval); x [N, ...],
     NFE = scipy's nfev (adaptive: set by rtol/atol, not by len(ts)). The callback runs after the solve, once per frame."""

@@ -7,7 +7,7 @@ from __future__ import annotations
 import torch
 
 from ..scores import ScoreFn
-from ..sde import SDE
+from ..process import Process
 from .base import (Callback, Recorder, SampleResult, check_inputs, check_positive, check_steps, grid_coefficients,
                    noise)
 
@@ -15,7 +15,7 @@ Tensor = torch.Tensor
 
 
 @torch.no_grad()
-def reverse_sde(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
+def reverse_sde(score_fn: ScoreFn, sde: Process, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
                 callback: Callback | None = None) -> SampleResult:
     """Euler–Maruyama on Song et al. eq. 6 with h = t_i - t_{i+1} > 0:
     x <- x - [f x - g^2 score] h + g sqrt(h) z; x [N, ...], NFE = S."""
@@ -32,7 +32,7 @@ def reverse_sde(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, gene
 
 
 @torch.no_grad()
-def pc(score_fn: ScoreFn, sde: SDE, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
+def pc(score_fn: ScoreFn, sde: Process, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
        callback: Callback | None = None, snr: float = 0.16, n_corrector: int = 1) -> SampleResult:
     """Predictor–corrector (Song et al. Alg. 4/5) for any Gaussian process; x [N, ...], NFE = S (1 + n_corrector).
 

@@ -15,7 +15,7 @@ import torch
 from .. import interrupt
 from ..distributions import DATASETS, Dataset, custom_1d, get_dataset
 from ..memory import release_memory
-from ..sde import PROCESSES, SDE, get_sde
+from ..process import PROCESSES, Process, get_process
 from ..viz.animation import PLOTLY_URL
 from .guard import client_gone
 
@@ -122,9 +122,9 @@ def choice(value, name: str, choices) -> str:
     raise gr.Error(f"unknown {name} {short_repr(value)}; expected one of {choices}")
 
 
-def resolve_process(name) -> SDE:
+def resolve_process(name) -> Process:
     try:
-        return get_sde(str(name))
+        return get_process(str(name))
     except ValueError as e:
         raise gr.Error(str(e)) from None
 

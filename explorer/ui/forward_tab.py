@@ -7,7 +7,7 @@ import torch
 
 from ..images import example_image, load_image, noise_row, pixel_histogram, to_display
 from ..forward import forward_paths, log_density_frames, log_density_grid, quantize_log_density, view_half_width
-from ..sde import SDE
+from ..process import Process
 from ..viz.animation import Panel, figure_page, iframe, panel_animation
 from ..viz.forward import river_figure, schedule_figure
 from ..viz.images import histogram_figure, image_row_figure
@@ -23,7 +23,7 @@ MAX_IMAGE_TIMES = 8
 IMAGE_TYPES = [".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"]
 
 
-def forward_cloud_panel(dataset, sde: SDE, n_particles: int, n_frames: int,
+def forward_cloud_panel(dataset, sde: Process, n_particles: int, n_frames: int,
                         generator: torch.Generator) -> tuple[Panel, list[str], str]:
     """2D: exact forward paths of n particles at n_frames times in [0, T] (over log p_t contours for mixtures) as a
     Panel (frames [F, N, 2]), its F frame labels (the t values) and its title."""
@@ -41,13 +41,13 @@ def forward_cloud_panel(dataset, sde: SDE, n_particles: int, n_frames: int,
     return panel, [f"{t:.2f}" for t in ts.numpy()], f"{dataset.label} under {sde.label}: x_t = α(t) x₀ + σ(t) ε"
 
 
-def forward_cloud_figure(dataset, sde: SDE, n_particles: int, n_frames: int, generator: torch.Generator) -> dict:
+def forward_cloud_figure(dataset, sde: Process, n_particles: int, n_frames: int, generator: torch.Generator) -> dict:
     """2D: the animated figure of forward_cloud_panel (frames, Play button, time slider)."""
     panel, labels, title = forward_cloud_panel(dataset, sde, n_particles, n_frames, generator)
     return panel_animation([panel], labels, title=title, time_label="t = ")
 
 
-def river_plot(dataset, sde: SDE, generator: torch.Generator):
+def river_plot(dataset, sde: Process, generator: torch.Generator):
     """1D: the exact p_t(x) over (t, x) with a few exact forward paths on top."""
     ts = torch.linspace(0.0, sde.T, RIVER_TIMES, dtype=torch.float64)
     half = float(view_half_width(sde, ts, data_std=float(dataset.mixture.variance().sqrt().max())).max())
@@ -59,7 +59,7 @@ def river_plot(dataset, sde: SDE, generator: torch.Generator):
                         title=f"{dataset.label} under {sde.label}: the density river p_t(x)")
 
 
-def schedule_plot(sde: SDE, n_steps: int = 1000):
+def schedule_plot(sde: Process, n_steps: int = 1000):
     """alpha, sigma, SNR over t in [t_min, T]; DDPM's beta_i for VP processes, else the sigma_i."""
     t = torch.linspace(sde.t_min, sde.T, 300, dtype=torch.float64)
     sched = sde.discrete_schedule(n_steps)

@@ -6,7 +6,7 @@ import gradio as gr
 import numpy as np
 import torch
 
-from ..classifier import train_classifier
+from ..nn.classifier import train_classifier
 from ..cost import check_budget, mixture_cost, network_cost, sampler_nfe
 from ..fields import arrow_lengths, evaluate_score, grid_2d
 from ..forward import view_half_width
@@ -14,7 +14,7 @@ from ..gpu import gpu_call
 from ..guidance import (GAMMA_MAX, cfg_term, class_distance, classifier_guided_score, exact_classifier,
                         exact_conditional_score, fidelity_diversity, guidance_sweep, guidance_term, network_cfg_score)
 from ..samplers import SAMPLERS, sample, samplers_where
-from ..training import TrainingDiverged
+from ..nn.training import TrainingDiverged
 from ..viz.animation import Panel, figure_page, iframe
 from ..viz.guidance import fidelity_chart
 from ..viz.learned import fields_side_by_side

@@ -6,13 +6,13 @@ import numpy as np
 import torch
 
 from ..cost import S_DIGITS_IMAGE, check_budget, sampler_nfe
-from ..digit_classifier import shipped_classifier
+from ..nn.digit_classifier import shipped_classifier
 from ..digits import digit_from_image, digits_split
 from ..images import check_sketch, load_image, load_rgba
 from ..inpaint import box_mask, inpaint, mask_from_drawing
 from ..samplers import SAMPLERS, sample, samplers_where
 from ..sdedit import sdedit
-from ..unet import GAMMA_MAX, X0Tap, shipped_digits_model
+from ..nn.unet import GAMMA_MAX, X0Tap, shipped_digits_model
 from ..viz.animation import figure_page, iframe
 from ..viz.images import image_grid
 from ..gpu import gpu_call, model_on_default_device

@@ -12,10 +12,10 @@ from ..fields import arrow_lengths, evaluate_score, grid_2d
 from ..forward import view_half_width
 from ..gpu import gpu_call
 from ..learned import error_on_grid, error_over_time, nearest_reference_distance
-from ..networks import ScoreNet, ScoreNetConfig
+from ..nn.networks import ScoreNet, ScoreNetConfig
 from ..samplers import sample
 from ..scores import exact_score, mixture_score
-from ..training import DEFAULTS, TrainingDiverged, train
+from ..nn.training import DEFAULTS, TrainingDiverged, train
 from ..viz.learned import curves_side_by_side, error_curve, error_map, fields_side_by_side, loss_figure
 from ..viz.sampling import final_samples_figure
 from .common import Setup, check_seed, number, read_markdown, resolve_dataset, resolve_process, user_errors

@@ -7,12 +7,12 @@ from ..cost import mixture_cost, network_cost
 from ..distributions import Dataset
 from ..pretrained import has_pretrained, list_pretrained, load_pretrained
 from ..scores import ScoreFn, exact_score
-from ..sde import SDE
+from ..process import Process
 
 SCORE_SOURCES = [("Exact score", "exact"), ("Pretrained network", "pretrained"), ("My trained network", "trained")]
 
 
-def resolve_score(source, ds: Dataset, sde: SDE, trained=None) -> tuple[ScoreFn, str]:
+def resolve_score(source, ds: Dataset, sde: Process, trained=None) -> tuple[ScoreFn, str]:
     """(score_fn, a short description) for the chosen source; a clear gr.Error when it is not available."""
     if source == "exact":
         kind = "exact mixture score" if ds.is_mixture else "exact empirical score (ideal denoiser)"
@@ -34,7 +34,7 @@ def resolve_score(source, ds: Dataset, sde: SDE, trained=None) -> tuple[ScoreFn,
     raise gr.Error(f"Unknown score source {source!r}; choose one of {[v for _, v in SCORE_SOURCES]}.")
 
 
-def score_cost(source, ds: Dataset, sde: SDE, trained=None) -> float:
+def score_cost(source, ds: Dataset, sde: Process, trained=None) -> float:
     """Seconds per particle of one evaluation of the chosen score (call after resolve_score has accepted it)."""
     if source == "exact":
         return mixture_cost(ds.exact())

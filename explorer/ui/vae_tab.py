@@ -14,9 +14,9 @@ from ..gpu import gpu_call
 from ..likelihood import log_likelihood
 from ..metrics import energy_distance
 from ..samplers import sample
-from ..training import TrainingDiverged
-from ..vae import DEFAULTS as VAE_DEFAULTS
-from ..vae import VAEConfig, build_vae, encode, negative_elbo, train_vae, vae_sample
+from ..nn.training import TrainingDiverged
+from ..nn.vae import DEFAULTS as VAE_DEFAULTS
+from ..nn.vae import VAEConfig, build_vae, encode, negative_elbo, train_vae, vae_sample
 from ..viz.images import image_grid
 from ..viz.sampling import final_samples_figure
 from ..viz.vae import elbo_figure, latent_figure
@@ -120,8 +120,8 @@ def compare_vae_view(dataset, means, stds, weights, process, seed, user_data, ne
 
 def _compare_digits(vae, seed: int, progress):
     """Digits: VAE samples next to the diffusion model's, with the Fréchet distance in the digit classifier's features."""
-    from ..digit_classifier import frechet_distance, shipped_classifier
-    from ..unet import shipped_digits_model
+    from ..nn.digit_classifier import frechet_distance, shipped_classifier
+    from ..nn.unet import shipped_digits_model
 
     try:
         model = shipped_digits_model()

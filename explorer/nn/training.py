@@ -3,7 +3,7 @@
     model = train(ScoreNetConfig.for_data(ds, sde), ds, sde, steps=1000, seed=0, callback=report)
 
 Each step draws a fresh batch x_0 ~ p_data from dataset.sample with a seeded torch.Generator and takes an Adam
-step on the DSM loss (explorer.losses). The learning rate warms up linearly, then decays by a cosine to 0;
+step on the DSM loss (explorer.nn.losses). The learning rate warms up linearly, then decays by a cosine to 0;
 an EMA of the weights is what samplers use.
 """
 from __future__ import annotations
@@ -18,11 +18,11 @@ import torch
 
 from .losses import dsm_loss
 from .networks import EMA, ScoreNet, ScoreNetConfig, network_score
-from .nn.checkpoints import read_checkpoint, write_checkpoint
-from .nn.config import process_fields
-from .nn.loop import BLOW_UP, TrainingDiverged, check_positive_int, fit, lr_at  # noqa: F401 (re-exported)
-from .sde import SDE
-from .tensors import default_device, seeded
+from .checkpoints import read_checkpoint, write_checkpoint
+from .config import process_fields
+from .loop import BLOW_UP, TrainingDiverged, check_positive_int, fit, lr_at  # noqa: F401 (re-exported)
+from ..process import Process
+from ..tensors import default_device, seeded
 
 Tensor = torch.Tensor
 
@@ -50,7 +50,7 @@ class TrainedModel:
     raw: ScoreNet | None = None                          # the last raw (non-EMA) weights while/after training; not saved
 
     @property
-    def sde(self) -> SDE:
+    def sde(self) -> Process:
         return self.net.sde
 
     @property
@@ -92,11 +92,11 @@ def build_net(config: ScoreNetConfig, seed: int) -> ScoreNet:
     return seeded(lambda: ScoreNet(config), seed)
 
 
-def train(config: ScoreNetConfig, dataset, sde: SDE, *, steps: int = DEFAULTS["steps"], lr: float = DEFAULTS["lr"],
+def train(config: ScoreNetConfig, dataset, sde: Process, *, steps: int = DEFAULTS["steps"], lr: float = DEFAULTS["lr"],
           batch_size: int = DEFAULTS["batch_size"], seed: int = 0, callback: Callback | None = None,
           report_every: int = 100, device=None, ema_decay: float = DEFAULTS["ema_decay"],
           p_uncond: float = DEFAULTS["p_uncond"], warmup: int = DEFAULTS["warmup"]) -> TrainedModel:
-    """Minimise the DSM loss of explorer.losses with Adam; deterministic given seed; returns the EMA model.
+    """Minimise the DSM loss of explorer.nn.losses with Adam; deterministic given seed; returns the EMA model.
 
     callback(Progress) runs every report_every steps and at the end; returning False stops training (the model
     so far is returned). A NaN/inf loss, or one BLOW_UP times its first value, raises TrainingDiverged (the caller

@@ -5,7 +5,7 @@
 
 Training minimises the cross-entropy E_{t, x_0, y, eps} [-log p_phi(y | alpha(t) x_0 + sigma(t) eps, t)] with
 t ~ U[t_min, T] (stratified), fresh batches from dataset.sample and a seeded generator (deterministic given seed, no
-I/O). The network reads x_t and t exactly as the score networks do (explorer.networks: c_in(t) scaling, Fourier
+I/O). The network reads x_t and t exactly as the score networks do (explorer.nn.networks: c_in(t) scaling, Fourier
 features of c_in x, sinusoidal embedding of t) and outputs C logits.
 """
 from __future__ import annotations
@@ -19,10 +19,10 @@ from torch import nn
 
 from .losses import sample_times
 from .networks import NoisyMLP
-from .nn.config import NetConfig, for_data
-from .nn.loop import check_positive_int, fit
-from .sde import SDE
-from .tensors import append_dims, as_time, default_device, seeded
+from .config import NetConfig, for_data
+from .loop import check_positive_int, fit
+from ..process import Process
+from ..tensors import append_dims, as_time, default_device, seeded
 
 Tensor = torch.Tensor
 
@@ -50,7 +50,7 @@ class ClassifierConfig(NetConfig):
 
 
 class NoisyClassifier(NoisyMLP):
-    """The toy trunk (explorer.networks.NoisyMLP) with C logits out: p_phi(y | x_t, t); [N, D], [N] -> [N, C]."""
+    """The toy trunk (explorer.nn.networks.NoisyMLP) with C logits out: p_phi(y | x_t, t); [N, D], [N] -> [N, C]."""
 
     def __init__(self, config: ClassifierConfig):
         super().__init__(config, config.num_classes)
@@ -72,7 +72,7 @@ class TrainedClassifier:
     accuracies: list[float] = field(default_factory=list)   # mean batch accuracy per report (over all t)
 
     @property
-    def sde(self) -> SDE:
+    def sde(self) -> Process:
         return self.net.sde
 
     def log_prob(self, x: Tensor, t) -> Tensor:
@@ -107,7 +107,7 @@ def build_classifier(config: ClassifierConfig, seed: int) -> NoisyClassifier:
     return seeded(lambda: NoisyClassifier(config), seed)
 
 
-def config_for(dataset, sde: SDE, **overrides) -> ClassifierConfig:
+def config_for(dataset, sde: Process, **overrides) -> ClassifierConfig:
     """The config matching a dataset (dim, classes, name, sigma_data = RMS of x) and a process."""
     if dataset.num_classes < 2:
         raise ValueError(f"a classifier needs at least two classes; dataset {dataset.name!r} has {dataset.num_classes}")
@@ -125,7 +125,7 @@ def cross_entropy(net: NoisyClassifier, x0: Tensor, y: Tensor, *, generator=None
     return nn.functional.cross_entropy(logits, y), (logits.argmax(1) == y).float().mean()
 
 
-def train_classifier(dataset, sde: SDE, *, steps: int = DEFAULTS["steps"], lr: float = DEFAULTS["lr"],
+def train_classifier(dataset, sde: Process, *, steps: int = DEFAULTS["steps"], lr: float = DEFAULTS["lr"],
                      batch_size: int = DEFAULTS["batch_size"], seed: int = 0,
                      callback: Callable[[ClassifierProgress], "bool | None"] | None = None, report_every: int = 100,
                      warmup: int = DEFAULTS["warmup"], device=None, **config_overrides) -> TrainedClassifier:

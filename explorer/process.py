@@ -1,11 +1,13 @@
-"""Forward processes dx = f(t) x dt + g(t) dw with Gaussian marginals x_t | x_0 ~ N(alpha(t) x_0, sigma(t)^2 I).
+"""Forward processes: Gaussian probability paths x_t = alpha(t) x_0 + sigma(t) eps, each the marginal of the linear
+SDE dx = f(t) x dt + g(t) dw that it provides (drift, diffusion).
 
 Notation (Chan §2-4, Luo §2, Song et al. 2021):
   alpha(t)  mean coefficient (sqrt(alpha_bar) in DDPM),   sigma(t)  std of the noise,
   f(t)      drift coefficient, f(x, t) = f(t) x,           g(t)      diffusion coefficient,
   SNR(t) = alpha(t)^2 / sigma(t)^2.
 They satisfy d log alpha / dt = f(t) and d sigma^2 / dt = 2 f(t) sigma^2 + g(t)^2 (tested).
-The discrete DDPM schedule is read off the same object: alpha_bar_i = alpha(i/N)^2.
+The discrete DDPM schedule is read off the same object: alpha_bar_i = alpha(i/N)^2. Callers ask a process what it
+has (its time range T, t_min, its prior, variance_preserving, its discrete schedule), never test its type.
 """
 from __future__ import annotations
 
@@ -32,8 +34,8 @@ class DiscreteSchedule:
 
 
 @dataclass(frozen=True)
-class SDE:
-    """Base of the linear forward processes; subclasses give alpha(t), sigma(t), f(t), g(t)."""
+class Process:
+    """A Gaussian probability path and the SDE that has it as marginals; subclasses give alpha(t), sigma(t), f(t), g(t)."""
 
     T: float = 1.0
     t_min: float = 1e-3
@@ -107,7 +109,7 @@ class SDE:
 
 
 @dataclass(frozen=True)
-class VPLinear(SDE):
+class VPLinear(Process):
     """VP SDE with linear beta(t) (DDPM; Song et al. eq. 11): alpha = exp(-1/2 int_0^t beta), sigma^2 = 1 - alpha^2."""
 
     beta_min: float = 0.1
@@ -136,7 +138,7 @@ class VPLinear(SDE):
 
 
 @dataclass(frozen=True)
-class VPCosine(SDE):
+class VPCosine(Process):
     """VP with the cosine schedule (Nichol & Dhariwal): alpha = cos(u t), sigma = sin(u t), u = arctan(exp(-logsnr_min / 2))."""
 
     logsnr_min: float = -10.0
@@ -181,7 +183,7 @@ class SubVP(VPLinear):
 
 
 @dataclass(frozen=True)
-class VE(SDE):
+class VE(Process):
     """VE SDE with geometric noise (SMLD/NCSN; Song et al. eq. 9): alpha = 1, sigma^2 = s_min^2 ((s_max/s_min)^(2t) - 1)."""
 
     sigma_min: float = 0.01
@@ -206,10 +208,10 @@ class VE(SDE):
         return self.sigma_min * torch.exp(self.log_ratio * t) * math.sqrt(2 * self.log_ratio)
 
 
-PROCESSES: dict[str, type[SDE]] = {cls.name: cls for cls in (VPLinear, VPCosine, SubVP, VE)}
+PROCESSES: dict[str, type[Process]] = {cls.name: cls for cls in (VPLinear, VPCosine, SubVP, VE)}
 
 
-def get_sde(name: str) -> SDE:
+def get_process(name: str) -> Process:
     """The forward process of that name with default parameters; unknown names fail with the choices."""
     if name not in PROCESSES:
         raise ValueError(f"unknown process {name!r}; expected one of {sorted(PROCESSES)}")

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from explorer.sde import PROCESSES, VE, SubVP, VPCosine, VPLinear, get_sde
+from explorer.process import PROCESSES, VE, SubVP, VPCosine, VPLinear, get_process
 
 ALL = [cls() for cls in PROCESSES.values()]
 IDS = [s.name for s in ALL]
@@ -106,4 +106,4 @@ def test_prior_log_prob_is_gaussian(sde, gen):
 
 def test_unknown_process_lists_choices():
     with pytest.raises(ValueError, match=r"unknown process 'vpp'; expected one of \['subvp', 've', 'vp_cosine', 'vp_linear'\]"):
-        get_sde("vpp")
+        get_process("vpp")

@@ -23,10 +23,10 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .parameterisation import to_score
-from .nn.config import NetConfig, for_data
-from .sde import SDE
-from .tensors import append_dims, as_time
+from ..parameterisation import to_score
+from .config import NetConfig, for_data
+from ..process import Process
+from ..tensors import append_dims, as_time
 
 Tensor = torch.Tensor
 PARAMETERISATIONS = ("eps", "x0", "score")     # what a score MLP is trained to predict (explorer.parameterisation has v, u too)
@@ -52,7 +52,7 @@ class ScoreNetConfig(NetConfig):
         super().__post_init__()
 
     @staticmethod
-    def for_data(dataset, sde: SDE, *, conditional: bool = True, **overrides) -> "ScoreNetConfig":
+    def for_data(dataset, sde: Process, *, conditional: bool = True, **overrides) -> "ScoreNetConfig":
         """The config matching a dataset (dim, classes, name, sigma_data = RMS of x) and a process (name, non-default parameters)."""
         num_classes = dataset.num_classes if conditional and dataset.num_classes > 1 else 0
         return for_data(ScoreNetConfig, dataset, sde, **{"dim": dataset.dim, "num_classes": num_classes, **overrides})
@@ -126,14 +126,14 @@ class ScoreNet(NoisyMLP):
         return self.head(h)
 
 
-def raw_to_score(raw: Tensor, x: Tensor, t: Tensor, sde: SDE, parameterisation: str) -> Tensor:
+def raw_to_score(raw: Tensor, x: Tensor, t: Tensor, sde: Process, parameterisation: str) -> Tensor:
     """score from a raw network output of the given parameterisation (explorer.parameterisation.to_score)."""
     if parameterisation not in PARAMETERISATIONS:
         raise ValueError(f"unknown parameterisation {parameterisation!r}; expected one of {list(PARAMETERISATIONS)}")
     return to_score(parameterisation, raw, x, t, sde)
 
 
-def network_score(net: ScoreNet, y: Tensor | int | None = None, *, gamma: float = 1.0, sde: SDE | None = None):
+def network_score(net: ScoreNet, y: Tensor | int | None = None, *, gamma: float = 1.0, sde: Process | None = None):
     """ScoreFn (x, t) -> s_theta(x, t [, y]); with a label, classifier-free guidance in Luo's convention:
     s(x, t) + gamma (s(x, t, y) - s(x, t)), gamma = 0 unconditional, 1 conditional, > 1 guided (Ho & Salimans' w = gamma - 1)."""
     sde = net.sde if sde is None else sde

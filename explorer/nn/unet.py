@@ -5,7 +5,7 @@ Architecture (Ho et al. 2020, shrunk): a 3×3 conv in, then per resolution level
 mirror path up with skip connections (nearest upsampling + conv); GroupNorm, SiLU, a zero-initialised 3×3 conv out.
 The embedding is MLP(sinusoid(t)) + E[y], y in {0..C-1} or the "no label" token C (classifier-free guidance,
 Ho & Salimans 2022: trained with label dropout). The input is scaled by c_in(t) = 1 / sqrt(alpha^2 sigma_data^2 +
-sigma^2) as in explorer.networks, so the same network works under VP and VE.
+sigma^2) as in explorer.nn.networks, so the same network works under VP and VE.
 
 Score (explorer.scores, the only place the conversions live): score = -eps_hat / sigma(t); guidance in Luo's
 convention, s_gamma = s(x, t) + gamma (s(x, t, y) - s(x, t)): gamma = 0 unconditional, 1 conditional, > 1 guided.
@@ -23,16 +23,16 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from . import parameterisation as conv
+from .. import parameterisation as conv
 from .networks import time_embedding
-from .sde import SDE
-from .tensors import append_dims, as_time, seeded
-from .nn.checkpoints import read_checkpoint, write_checkpoint
-from .nn.config import NetConfig
+from ..process import Process
+from ..tensors import append_dims, as_time, seeded
+from .checkpoints import read_checkpoint, write_checkpoint
+from .config import NetConfig
 
 Tensor = torch.Tensor
 
-DIGITS_MODEL_DIR = Path(__file__).resolve().parent.parent / "assets" / "digits_model"
+DIGITS_MODEL_DIR = Path(__file__).resolve().parents[2] / "assets" / "digits_model"
 GAMMA_MAX = 20.0          # guidance scales lie in [0, GAMMA_MAX], as in the toy guidance tab
 
 
@@ -212,7 +212,7 @@ def guided_eps(net: DigitsUNet, x: Tensor, t, y=None, gamma: float = 1.0) -> Ten
     return eps_u + gamma * (eps_c - eps_u)
 
 
-def digits_score(net: DigitsUNet, y=None, *, gamma: float = 1.0, sde: SDE | None = None):
+def digits_score(net: DigitsUNet, y=None, *, gamma: float = 1.0, sde: Process | None = None):
     """ScoreFn (x [N, C, H, W], t [N]) -> s_gamma = -eps_gamma / sigma(t): y None unconditional; else Luo's guidance gamma."""
     sde = net.sde if sde is None else sde
     gamma = check_gamma(gamma)
@@ -238,7 +238,7 @@ class X0Tap:
     sampler's callback tap.x0_hat [N, C, H, W] is the estimate made from the last evaluated x_t at time tap.t.
     """
 
-    def __init__(self, score_fn, sde: SDE):
+    def __init__(self, score_fn, sde: Process):
         self.score_fn, self.sde = score_fn, sde
         self.x0_hat: Tensor | None = None
         self.t: Tensor | None = None
@@ -261,7 +261,7 @@ class DigitsModel:
     losses: list[float] = field(default_factory=list)
 
     @property
-    def sde(self) -> SDE:
+    def sde(self) -> Process:
         return self.net.sde
 
     @property

@@ -14,14 +14,14 @@ from __future__ import annotations
 import torch
 
 from .networks import PARAMETERISATIONS, ScoreNet
-from .parameterisation import from_score
-from .sde import SDE
-from .tensors import append_dims
+from ..parameterisation import from_score
+from ..process import Process
+from ..tensors import append_dims
 
 Tensor = torch.Tensor
 
 
-def sample_times(n: int, sde: SDE, *, generator=None, device=None, dtype=torch.float32) -> Tensor:
+def sample_times(n: int, sde: Process, *, generator=None, device=None, dtype=torch.float32) -> Tensor:
     """Stratified t ~ U[t_min, T]: one uniform draw in each of n equal bins, shuffled (lower-variance than iid); [n]."""
     u = (torch.arange(n, dtype=torch.float64) + torch.rand(n, generator=generator, dtype=torch.float64)) / n
     u = u[torch.randperm(n, generator=generator)]
@@ -36,7 +36,7 @@ def drop_labels(y: Tensor | None, num_classes: int, p_uncond: float, *, generato
     return torch.where(drop, torch.full_like(y, num_classes), y)
 
 
-def dsm_target(x0: Tensor, eps: Tensor, x_t: Tensor, t: Tensor, sde: SDE, parameterisation: str) -> tuple[Tensor, Tensor]:
+def dsm_target(x0: Tensor, eps: Tensor, x_t: Tensor, t: Tensor, sde: Process, parameterisation: str) -> tuple[Tensor, Tensor]:
     """(target, weight lambda(t) [N]) for a raw prediction: (eps, 1), (x_0, 1), (-eps / sigma, sigma^2) or
     (v = alpha eps - sigma x_0, 1): the prediction that the conditional score grad log p(x_t | x_0) = -eps / sigma implies."""
     if parameterisation not in PARAMETERISATIONS:
@@ -47,7 +47,7 @@ def dsm_target(x0: Tensor, eps: Tensor, x_t: Tensor, t: Tensor, sde: SDE, parame
     return target, sde.std(t) ** 2 if parameterisation == "score" else torch.ones_like(t)
 
 
-def dsm_loss(net: ScoreNet, x0: Tensor, y: Tensor | None = None, *, sde: SDE | None = None, p_uncond: float = 0.0,
+def dsm_loss(net: ScoreNet, x0: Tensor, y: Tensor | None = None, *, sde: Process | None = None, p_uncond: float = 0.0,
              generator: torch.Generator | None = None) -> Tensor:
     """E_t,eps lambda(t) || net(x_t, t, y) - target ||^2 summed over dims, mean over the batch; x0 [N, D], y [N] -> []."""
     sde = net.sde if sde is None else sde

@@ -4,7 +4,7 @@
 
 Each step draws a batch (x_0 [B, 1, H, W], y [B]) with a seeded torch.Generator, drops each label to the "no label"
 token with probability p_uncond (classifier-free guidance), and takes an Adam step on the DSM loss of
-explorer.losses (eps-prediction: E || eps_hat(alpha x_0 + sigma eps, t, y) - eps ||^2, Ho et al. eq. 14).
+explorer.nn.losses (eps-prediction: E || eps_hat(alpha x_0 + sigma eps, t, y) - eps ||^2, Ho et al. eq. 14).
 The learning rate warms up, then decays by a cosine; an EMA of the weights is what samplers use.
 """
 from __future__ import annotations
@@ -13,13 +13,13 @@ import platform
 
 import torch
 
-from .digits import DigitsSplit
+from ..digits import DigitsSplit
 from .losses import dsm_loss
 from .networks import EMA
-from .nn.loop import check_positive_int, fit
+from .loop import check_positive_int, fit
 from .training import Callback, Progress
 from .unet import DigitsConfig, DigitsModel, build_unet
-from .tensors import default_device
+from ..tensors import default_device
 
 DEFAULTS = dict(steps=6000, lr=2e-3, batch_size=128, ema_decay=0.999, p_uncond=0.2, warmup=100)
 

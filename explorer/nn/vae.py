@@ -22,8 +22,8 @@ from typing import Callable
 import torch
 from torch import nn
 
-from .nn.loop import check_positive_int, fit
-from .tensors import default_device, seeded
+from .loop import check_positive_int, fit
+from ..tensors import default_device, seeded
 
 Tensor = torch.Tensor
 

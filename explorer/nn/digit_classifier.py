@@ -22,14 +22,14 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from .digits import DigitsSplit, NUM_CLASSES, resize_digits
-from .nn.checkpoints import read_checkpoint, write_checkpoint
-from .nn.loop import fit
-from .tensors import seeded
+from ..digits import DigitsSplit, NUM_CLASSES, resize_digits
+from .checkpoints import read_checkpoint, write_checkpoint
+from .loop import fit
+from ..tensors import seeded
 
 Tensor = torch.Tensor
 
-CLASSIFIER_DIR = Path(__file__).resolve().parent.parent / "assets" / "digit_classifier"
+CLASSIFIER_DIR = Path(__file__).resolve().parents[2] / "assets" / "digit_classifier"
 
 
 @dataclass(frozen=True)
@@ -89,7 +89,7 @@ class DigitClassifier(nn.Module):
 
 
 @dataclass(eq=False)
-class TrainedClassifier:
+class TrainedDigitClassifier:
     """The classifier (eval mode) with its config and training record (held-out accuracy included)."""
 
     config: DigitClassifierConfig
@@ -120,9 +120,9 @@ def _augment(x: Tensor, generator: torch.Generator) -> Tensor:
     return out.gather(3, cols)
 
 
-def train_classifier(train: DigitsSplit, heldout: DigitsSplit, *, config: DigitClassifierConfig | None = None,
-                     epochs: int = 60, batch_size: int = 64, lr: float = 2e-3, seed: int = 0,
-                     callback=None) -> TrainedClassifier:
+def train_digit_classifier(train: DigitsSplit, heldout: DigitsSplit, *, config: DigitClassifierConfig | None = None,
+                           epochs: int = 60, batch_size: int = 64, lr: float = 2e-3, seed: int = 0,
+                           callback=None) -> TrainedDigitClassifier:
     """Cross-entropy with Adam (cosine-decayed lr, one-pixel shift augmentation); deterministic given seed.
 
     callback(epoch, train_loss, heldout_accuracy) runs after each epoch. The held-out accuracy is stored in info.
@@ -132,7 +132,7 @@ def train_classifier(train: DigitsSplit, heldout: DigitsSplit, *, config: DigitC
     g = torch.Generator().manual_seed(seed)
     n = len(train)
     steps_per_epoch = math.ceil(n / batch_size)
-    model = TrainedClassifier(config, net, {})
+    model = TrainedDigitClassifier(config, net, {})
     order: list[Tensor] = []
 
     def loss_step(step):
@@ -159,22 +159,22 @@ def train_classifier(train: DigitsSplit, heldout: DigitsSplit, *, config: DigitC
 
 
 # --- checkpoints ------------------------------------------------------------------------------------------
-def save_classifier(model: TrainedClassifier, folder=CLASSIFIER_DIR) -> Path:
+def save_classifier(model: TrainedDigitClassifier, folder=CLASSIFIER_DIR) -> Path:
     """folder/config.json ({"kind", "config", "training"} with the held-out accuracy) and folder/weights.pt."""
     meta = {"kind": "digit_classifier", "config": dataclasses.asdict(model.config), "training": model.info}
     return write_checkpoint(folder, model.net, meta)
 
 
-def load_classifier(folder=CLASSIFIER_DIR) -> TrainedClassifier:
+def load_classifier(folder=CLASSIFIER_DIR) -> TrainedDigitClassifier:
     """Read a checkpoint of save_classifier (weights_only=True), on the CPU, eval mode."""
     config, net, meta = read_checkpoint(folder, lambda d: DigitClassifierConfig(**d),
                                         lambda c, _: DigitClassifier(c), device="cpu",
                                         hint=" (retrain: python scripts/train_digit_classifier.py)")
-    return TrainedClassifier(config, net, dict(meta.get("training", {})))
+    return TrainedDigitClassifier(config, net, dict(meta.get("training", {})))
 
 
 @lru_cache(maxsize=1)
-def shipped_classifier() -> TrainedClassifier:
+def shipped_classifier() -> TrainedDigitClassifier:
     """The shipped classifier (assets/digit_classifier); cached: treat as read-only."""
     return load_classifier(CLASSIFIER_DIR)
 
