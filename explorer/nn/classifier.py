@@ -17,6 +17,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from .trained import TrainedNet
 from .losses import sample_times
 from .networks import NoisyMLP
 from .config import NetConfig, for_data
@@ -62,7 +63,7 @@ class NoisyClassifier(NoisyMLP):
 
 
 @dataclass(eq=False)
-class TrainedClassifier:
+class TrainedClassifier(TrainedNet):
     """A trained noise-conditional classifier: config, network (eval mode), how it was trained, and its reports."""
 
     config: ClassifierConfig
@@ -70,10 +71,6 @@ class TrainedClassifier:
     info: dict = field(default_factory=dict)
     losses: list[float] = field(default_factory=list)       # mean cross-entropy per report (nats)
     accuracies: list[float] = field(default_factory=list)   # mean batch accuracy per report (over all t)
-
-    @property
-    def sde(self) -> Process:
-        return self.net.sde
 
     def log_prob(self, x: Tensor, t) -> Tensor:
         """log p_phi(y | x_t, t) for every class; x [N, D] (any float dtype), t float or [N] -> [N, C] in x's dtype."""

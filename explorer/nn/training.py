@@ -16,6 +16,7 @@ from typing import Callable
 
 import torch
 
+from .trained import TrainedNet
 from .losses import dsm_loss
 from .networks import EMA, ScoreNet, ScoreNetConfig, network_score
 from .checkpoints import read_checkpoint, write_checkpoint
@@ -40,7 +41,7 @@ DEFAULTS = dict(steps=1000, lr=1e-2, batch_size=1024, ema_decay=0.995, p_uncond=
 
 
 @dataclass(eq=False)
-class TrainedModel:
+class TrainedModel(TrainedNet):
     """A trained score network: its config, the EMA network used for sampling, and how it was trained."""
 
     config: ScoreNetConfig
@@ -48,14 +49,6 @@ class TrainedModel:
     info: dict = field(default_factory=dict)             # steps, lr, batch_size, seed, ... (JSON-able)
     losses: list[float] = field(default_factory=list)    # mean loss per reporting interval
     raw: ScoreNet | None = None                          # the last raw (non-EMA) weights while/after training; not saved
-
-    @property
-    def sde(self) -> Process:
-        return self.net.sde
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.net.parameters()).device
 
     def score_fn(self, y: Tensor | int | None = None, *, gamma: float = 1.0):
         """ScoreFn (x, t) -> score of this model: unconditional (y=None), conditional, or guided with Luo's gamma (see network_score)."""

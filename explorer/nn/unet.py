@@ -24,6 +24,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from .. import parameterisation as conv
+from .trained import TrainedNet
 from .networks import time_embedding
 from ..process import Process
 from ..tensors import append_dims, as_time, seeded
@@ -252,21 +253,13 @@ class X0Tap:
 
 # --- a trained model and its checkpoint ---------------------------------------------------------------------
 @dataclass(eq=False)
-class DigitsModel:
+class DigitsModel(TrainedNet):
     """A trained image UNet: its config, the EMA network used for sampling, and how it was trained."""
 
     config: DigitsConfig
     net: DigitsUNet                                      # EMA weights, eval mode, requires_grad False
     info: dict = field(default_factory=dict)             # steps, lr, batch size, seed, seconds, ... (JSON-able)
     losses: list[float] = field(default_factory=list)
-
-    @property
-    def sde(self) -> Process:
-        return self.net.sde
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.net.parameters()).device
 
     def score_fn(self, y=None, *, gamma: float = 1.0):
         """ScoreFn of this model: unconditional (y None), conditional (gamma 1) or guided (gamma > 1); see digits_score."""

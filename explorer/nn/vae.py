@@ -22,6 +22,7 @@ from typing import Callable
 import torch
 from torch import nn
 
+from .trained import TrainedNet
 from .loop import check_positive_int, fit
 from ..tensors import default_device, seeded
 
@@ -100,7 +101,7 @@ class VAE(nn.Module):
 
 
 @dataclass(eq=False)
-class TrainedVAE:
+class TrainedVAE(TrainedNet):
     """A trained VAE: config, network (eval mode), how it was trained, and the ELBO and its two terms per report."""
 
     config: VAEConfig
@@ -109,10 +110,6 @@ class TrainedVAE:
     elbos: list[float] = field(default_factory=list)     # mean ELBO per report (nats per sample, training batches)
     recons: list[float] = field(default_factory=list)    # mean E_q log p(x | z) per report
     kls: list[float] = field(default_factory=list)       # mean KL(q(z | x) || p(z)) per report
-
-    @property
-    def device(self) -> torch.device:
-        return next(self.net.parameters()).device
 
     def copy(self) -> "TrainedVAE":
         return TrainedVAE(self.config, copy.deepcopy(self.net), dict(self.info), list(self.elbos), list(self.recons),
