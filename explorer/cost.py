@@ -1,8 +1,8 @@
 """What a request will cost, estimated from its own numbers before it starts: seconds on one core of a 2-core CPU.
 
-The constants were measured on the 2-core machines this app is built on (benchmarks/bench_worst.py prints the worst
-in-range request of every endpoint with these estimates beside the measured times; benchmarks/RESULTS.md). They err
-on the expensive side: an estimate is a refusal threshold, not a promise.
+The constants were measured on the 2-core machines this app is built on; benchmarks/bench_worst.py times the worst
+in-range request of every endpoint (a refusal quotes its estimate) and benchmarks/RESULTS.md compares estimates with
+measured times near the limit. They err on the expensive side: an estimate is a refusal threshold, not a promise.
 
     cost = score evaluations x particles x (per-particle cost of one evaluation)
     per-particle cost = mixture: K components x D dims x S_COMPONENT; network: P weights x S_WEIGHT (+ a fixed part)
