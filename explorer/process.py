@@ -69,6 +69,10 @@ class Process:
         """SNR(t) = alpha(t)^2 / sigma(t)^2 (Luo eq. 108)."""
         return self.mean_coef(t) ** 2 / self.std(t) ** 2
 
+    def log_snr(self, t: Tensor) -> Tensor:
+        """lambda(t) = log(alpha(t)^2 / sigma(t)^2), decreasing in t (Kingma et al. 2021)."""
+        return 2 * (torch.log(self.mean_coef(t)) - torch.log(self.std(t)))
+
     def marginal_sample(self, x0: Tensor, t: Tensor, *, generator: torch.Generator | None = None):
         """x_t = alpha(t) x_0 + sigma(t) eps, eps ~ N(0, I); returns (x_t, eps), shapes of x0."""
         t = torch.as_tensor(t, dtype=x0.dtype, device=x0.device)
@@ -208,7 +212,60 @@ class VE(Process):
         return self.sigma_min * torch.exp(self.log_ratio * t) * math.sqrt(2 * self.log_ratio)
 
 
-PROCESSES: dict[str, type[Process]] = {cls.name: cls for cls in (VPLinear, VPCosine, SubVP, VE)}
+@dataclass(frozen=True)
+class DDPMDiscrete(Process):
+    """Ho et al.'s chain: beta_i = linspace(beta_1, beta_N, N), alpha_bar_i = prod_{j<=i} (1 - beta_j), read at t_i = i / N;
+    between grid times log alpha_bar is linear in t, so f(t) = N log(1 - beta_i) / 2 and g^2 = -2 f on (t_{i-1}, t_i]."""
+
+    N: int = 1000
+    beta_1: float = 1e-4
+    beta_N: float = 0.02
+    name: ClassVar[str] = "ddpm_discrete"
+    label: ClassVar[str] = "DDPM, discrete chain (Ho et al.)"
+    variance_preserving: ClassVar[bool] = True
+
+    def __post_init__(self):
+        if not (isinstance(self.N, int) and self.N >= 2 and 0 < self.beta_1 <= self.beta_N < 1):
+            raise ValueError(f"DDPM chain needs an integer N >= 2 and 0 < beta_1 <= beta_N < 1, got "
+                             f"N={self.N!r}, beta_1={self.beta_1!r}, beta_N={self.beta_N!r}")
+        if abs(self.T - 1.0) > 0 or abs(self.t_min * self.N - round(self.t_min * self.N)) > 1e-9:
+            raise ValueError(f"the DDPM chain runs on t in [0, 1] with t_min a multiple of 1/N, got T={self.T}, "
+                             f"t_min={self.t_min}")
+
+    def betas(self) -> Tensor:
+        """beta_i, i = 1..N, float64 [N] (diffusers' beta_schedule="linear")."""
+        return torch.linspace(self.beta_1, self.beta_N, self.N, dtype=torch.float64)
+
+    def _log_alpha_bar_table(self) -> Tensor:
+        """log alpha_bar_i at i = 0..N, float64 [N + 1] (log alpha_bar_0 = 0)."""
+        return torch.cat([torch.zeros(1, dtype=torch.float64), torch.cumsum(torch.log1p(-self.betas()), 0)])
+
+    def _interval(self, t: Tensor) -> tuple[Tensor, Tensor]:
+        """(index i - 1 of the interval (t_{i-1}, t_i] holding t, fraction of it covered), for t in [0, 1]."""
+        u = t.to(torch.float64) * self.N
+        k = torch.ceil(u).clamp(1, self.N).long() - 1
+        return k, u - k
+
+    def _log_alpha_bar(self, t: Tensor) -> Tensor:
+        table = self._log_alpha_bar_table().to(t.device)
+        k, frac = self._interval(t)
+        return (table[k] + frac * (table[k + 1] - table[k])).to(t.dtype)
+
+    def mean_coef(self, t):
+        return torch.exp(0.5 * self._log_alpha_bar(t))
+
+    def std(self, t):
+        return torch.sqrt(-torch.expm1(self._log_alpha_bar(t)))
+
+    def drift_coef(self, t):
+        k, _ = self._interval(t)
+        return (0.5 * self.N * torch.log1p(-self.betas().to(t.device)[k])).to(t.dtype)
+
+    def diffusion(self, t):
+        return torch.sqrt(-2 * self.drift_coef(t))
+
+
+PROCESSES: dict[str, type[Process]] = {cls.name: cls for cls in (VPLinear, VPCosine, SubVP, VE, DDPMDiscrete)}
 
 
 def get_process(name: str) -> Process:
