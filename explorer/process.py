@@ -265,7 +265,35 @@ class DDPMDiscrete(Process):
         return torch.sqrt(-2 * self.drift_coef(t))
 
 
-PROCESSES: dict[str, type[Process]] = {cls.name: cls for cls in (VPLinear, VPCosine, SubVP, VE, DDPMDiscrete)}
+@dataclass(frozen=True)
+class Linear(Process):
+    """The linear interpolant x_t = (1 - t) x_0 + t eps (rectified flow, Liu et al. 2023; the conditional OT path of
+    Lipman et al. 2023): alpha = 1 - t, sigma = t, and the SDE with these marginals f = -1/(1 - t), g^2 = 2t/(1 - t).
+
+    T = 0.999, not 1: alpha(1) = 0, where x0_hat = (x_t + sigma^2 score) / alpha and f, g are infinite; at 0.999 the
+    prior N(0, T^2 I) differs from the true x_T = 0.001 x_0 + 0.999 eps by 1e-6 of variance for unit-variance data,
+    while the x0 conversions divide by at most 1,000. The SDE is stiff near T (|f| h = 1 for a step h = 1e-3 at T):
+    benchmarks/RESULTS_flow.md measures the reverse SDE and the corrector with it. The ODE velocity is u = eps - x_0.
+    """
+
+    T: float = 0.999
+    name: ClassVar[str] = "linear"
+    label: ClassVar[str] = "Linear path (rectified flow / flow matching)"
+
+    def mean_coef(self, t):
+        return 1 - t
+
+    def std(self, t):
+        return t * torch.ones_like(t)
+
+    def drift_coef(self, t):
+        return -1 / (1 - t)
+
+    def diffusion(self, t):
+        return torch.sqrt(2 * t / (1 - t))
+
+
+PROCESSES: dict[str, type[Process]] = {cls.name: cls for cls in (VPLinear, VPCosine, SubVP, VE, DDPMDiscrete, Linear)}
 
 
 def get_process(name: str) -> Process:

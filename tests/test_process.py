@@ -34,7 +34,8 @@ def test_endpoints(sde):
     assert float(sde.mean_coef(zero)) == pytest.approx(1.0)
     assert float(sde.std(zero)) == pytest.approx(0.0, abs=1e-12)
     assert float(sde.snr(one)) <= 0.0100001
-    assert sde.prior_std() == pytest.approx(float(sde.std(one)))
+    # the prior is N(0, sigma(T)^2): T = 1 for most processes, 0.999 for the linear path (alpha(1) = 0)
+    assert sde.prior_std() == pytest.approx(float(sde.std(torch.tensor(sde.T, dtype=torch.float64))))
 
 
 @pytest.mark.parametrize("sde", ALL, ids=IDS)
@@ -105,5 +106,5 @@ def test_prior_log_prob_is_gaussian(sde, gen):
 
 
 def test_unknown_process_lists_choices():
-    with pytest.raises(ValueError, match=r"unknown process 'vpp'; expected one of \['ddpm_discrete', 'subvp', 've', 'vp_cosine', 'vp_linear'\]"):
+    with pytest.raises(ValueError, match=r"unknown process 'vpp'; expected one of \['ddpm_discrete', 'linear', 'subvp', 've', 'vp_cosine', 'vp_linear'\]"):
         get_process("vpp")
