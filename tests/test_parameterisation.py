@@ -14,25 +14,32 @@ def sde(request):
     return PROCESSES[request.param]()
 
 
+def _times(sde):
+    """TIMES within the process's range [0, T]: the linear path ends at T = 0.999 (alpha(1) = 0, f infinite)."""
+    return TIMES.clamp(max=sde.T)
+
+
 @pytest.mark.parametrize("kind", PARAMETERISATIONS)
 def test_to_and_from_score_invert_each_other(sde, kind, gen):
-    x = torch.randn(len(TIMES), 3, generator=gen, dtype=torch.float64)
-    score = torch.randn(len(TIMES), 3, generator=gen, dtype=torch.float64)
-    pred = from_score(kind, score, x, TIMES, sde)
-    torch.testing.assert_close(to_score(kind, pred, x, TIMES, sde), score, rtol=1e-9, atol=1e-9)
+    times = _times(sde)
+    x = torch.randn(len(times), 3, generator=gen, dtype=torch.float64)
+    score = torch.randn(len(times), 3, generator=gen, dtype=torch.float64)
+    pred = from_score(kind, score, x, times, sde)
+    torch.testing.assert_close(to_score(kind, pred, x, times, sde), score, rtol=1e-9, atol=1e-9)
 
 
 def test_each_prediction_is_its_definition(sde, gen):
     """With x_t = alpha x0 + sigma eps and the conditional score -eps / sigma, every kind is what its formula says."""
-    x0 = torch.randn(len(TIMES), 2, generator=gen, dtype=torch.float64)
-    eps = torch.randn(len(TIMES), 2, generator=gen, dtype=torch.float64)
-    a, s, da, ds = coefficients(TIMES, sde, 2)
+    times = _times(sde)
+    x0 = torch.randn(len(times), 2, generator=gen, dtype=torch.float64)
+    eps = torch.randn(len(times), 2, generator=gen, dtype=torch.float64)
+    a, s, da, ds = coefficients(times, sde, 2)
     x = a * x0 + s * eps
     score = -eps / s
     expected = {"eps": eps, "x0": x0, "score": score, "v": a * eps - s * x0, "u": da * x0 + ds * eps}
     for kind in PARAMETERISATIONS:
-        torch.testing.assert_close(from_score(kind, score, x, TIMES, sde), expected[kind], rtol=1e-9, atol=1e-9)
-        x0_hat, eps_hat = to_x0_eps(kind, expected[kind], x, TIMES, sde)
+        torch.testing.assert_close(from_score(kind, score, x, times, sde), expected[kind], rtol=1e-9, atol=1e-9)
+        x0_hat, eps_hat = to_x0_eps(kind, expected[kind], x, times, sde)
         torch.testing.assert_close(x0_hat, x0, rtol=1e-7, atol=1e-7)
         torch.testing.assert_close(eps_hat, eps, rtol=1e-7, atol=1e-7)
 
