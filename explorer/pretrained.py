@@ -4,8 +4,11 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from dataclasses import replace
+
 from .nn.checkpoints import CONFIG_FILE, WEIGHTS_FILE
 from .nn.training import TrainedModel, load_checkpoint
+from .process import PROCESSES
 
 TOY_MODELS_DIR = Path(__file__).resolve().parent.parent / "toy_models"
 DEFAULT_PROCESS = "vp_linear"
@@ -26,14 +29,27 @@ def list_pretrained() -> list[tuple[str, str]]:
     return sorted(found)
 
 
+def _source(dataset: str, process: str) -> str | None:
+    """The process whose shipped model serves (dataset, process): its own, or its Process.served_by; None if neither."""
+    shipped = list_pretrained()
+    if (dataset, process) in shipped:
+        return process
+    via = getattr(PROCESSES.get(process), "served_by", None)
+    return via if via is not None and (dataset, via) in shipped else None
+
+
 def has_pretrained(dataset: str, process: str = DEFAULT_PROCESS) -> bool:
-    return (dataset, process) in list_pretrained()
+    return _source(dataset, process) is not None
 
 
 @lru_cache(maxsize=64)
 def load_pretrained(dataset: str, process: str = DEFAULT_PROCESS) -> TrainedModel:
     """The shipped model for (dataset, process), on the CPU; cached and shared: treat as read-only (.copy() to change it)."""
-    if not has_pretrained(dataset, process):
+    if _source(dataset, process) is None:
         raise ValueError(f"no pretrained model for dataset {dataset!r} under process {process!r}; "
                          f"available: {[f'{d}/{p}' for d, p in list_pretrained()]}")
-    return load_checkpoint(model_dir(dataset, process), device="cpu")
+    source = _source(dataset, process)
+    model = load_checkpoint(model_dir(dataset, source), device="cpu")
+    if source != process:        # e.g. the DDPM chain served by the VP-linear net at matched log-SNR
+        model = replace(model, serve_sde=PROCESSES[process](), info={**model.info, "served_by": source})
+    return model

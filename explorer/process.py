@@ -42,6 +42,7 @@ class Process:
     name: ClassVar[str] = "sde"
     label: ClassVar[str] = "SDE"
     variance_preserving: ClassVar[bool] = False     # alpha^2 + sigma^2 = 1: DDPM's beta_i chain reads it exactly
+    served_by: ClassVar[str | None] = None          # a process whose shipped networks serve this one at matched log-SNR
 
     # --- to implement -------------------------------------------------------------
     def mean_coef(self, t: Tensor) -> Tensor:
@@ -72,6 +73,16 @@ class Process:
     def log_snr(self, t: Tensor) -> Tensor:
         """lambda(t) = log(alpha(t)^2 / sigma(t)^2), decreasing in t (Kingma et al. 2021)."""
         return 2 * (torch.log(self.mean_coef(t)) - torch.log(self.std(t)))
+
+    def t_of_log_snr(self, lam: Tensor) -> Tensor:
+        """The time t in [0, T] with lambda(t) = lam (bisection in float64, 64 halvings: exact to rounding); lam [K] -> [K]."""
+        lam = torch.as_tensor(lam, dtype=torch.float64)
+        lo, hi = torch.zeros_like(lam), torch.full_like(lam, self.T)
+        for _ in range(64):
+            mid = 0.5 * (lo + hi)
+            above = self.log_snr(mid) > lam            # lambda decreases in t: the root lies later
+            lo, hi = torch.where(above, mid, lo), torch.where(above, hi, mid)
+        return 0.5 * (lo + hi)
 
     def marginal_sample(self, x0: Tensor, t: Tensor, *, generator: torch.Generator | None = None):
         """x_t = alpha(t) x_0 + sigma(t) eps, eps ~ N(0, I); returns (x_t, eps), shapes of x0."""
@@ -223,6 +234,7 @@ class DDPMDiscrete(Process):
     name: ClassVar[str] = "ddpm_discrete"
     label: ClassVar[str] = "DDPM, discrete chain (Ho et al.)"
     variance_preserving: ClassVar[bool] = True
+    served_by: ClassVar[str | None] = "vp_linear"   # the same log-SNR range: an eps-net is a function of (x_t, lambda)
 
     def __post_init__(self):
         if not (isinstance(self.N, int) and self.N >= 2 and 0 < self.beta_1 <= self.beta_N < 1):

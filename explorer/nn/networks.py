@@ -23,13 +23,14 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from ..parameterisation import to_score
+from ..parameterisation import to_score, to_x0_eps
 from .config import NetConfig, for_data
 from ..process import Process
 from ..tensors import append_dims, as_time
 
 Tensor = torch.Tensor
-PARAMETERISATIONS = ("eps", "x0", "score")     # what a score MLP is trained to predict (explorer.parameterisation has v, u too)
+PARAMETERISATIONS = ("eps", "x0", "score", "u")   # what a toy MLP is trained to predict ("u": the flow velocity, a
+# velocity network for flow matching, explorer/nn/flow_matching.py; explorer.parameterisation has v too)
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,8 @@ def raw_to_score(raw: Tensor, x: Tensor, t: Tensor, sde: Process, parameterisati
 
 
 def network_score(net: ScoreNet, y: Tensor | int | None = None, *, gamma: float = 1.0, sde: Process | None = None):
-    """ScoreFn (x, t) -> s_theta(x, t [, y]); with a label, classifier-free guidance in Luo's convention:
+    """ScoreFn (x, t) -> s_theta(x, t [, y]) under `sde` (default the net's own process; another process is read at the same
+    log-SNR); with a label, classifier-free guidance in Luo's convention:
     s(x, t) + gamma (s(x, t, y) - s(x, t)), gamma = 0 unconditional, 1 conditional, > 1 guided (Ho & Salimans' w = gamma - 1)."""
     sde = net.sde if sde is None else sde
     param = net.config.parameterisation
@@ -142,6 +144,15 @@ def network_score(net: ScoreNet, y: Tensor | int | None = None, *, gamma: float 
         raise ValueError("this network is unconditional: it takes no label y")
     if gamma != 1.0 and y is None:
         raise ValueError("classifier-free guidance (gamma != 1) needs a label y")
+
+    remap = sde != net.sde
+
+    def _score(raw, x_net, t_net, t):
+        """score under `sde`: eps_hat is the same at matched log-SNR, so score = -eps_hat / sigma(t)."""
+        if not remap:
+            return raw_to_score(raw, x_net, t_net, sde, param)
+        eps_hat = to_x0_eps(param, raw, x_net, t_net, net.sde)[1]
+        return -eps_hat / append_dims(sde.std(t).to(raw.dtype), raw.ndim)
 
     def score_fn(x: Tensor, t) -> Tensor:
         t = as_time(t, x)
@@ -152,9 +163,14 @@ def network_score(net: ScoreNet, y: Tensor | int | None = None, *, gamma: float 
             bad = (labels < 0) | (labels >= net.config.num_classes)
             if bad.any():
                 raise ValueError(f"labels must be in [0, {net.config.num_classes - 1}]")
-        s = raw_to_score(net(x_in, t.to(x_in.dtype), labels), x_in, t.to(x_in.dtype), sde, param)
+        x_net, t_net = x_in, t.to(x_in.dtype)
+        if remap:       # the net's own process at the same log-SNR: x_net = (alpha_net / alpha) x_t (Kingma et al. 2021)
+            t_net = net.sde.t_of_log_snr(sde.log_snr(t.double())).to(x_in.dtype)
+            ratio = (net.sde.mean_coef(t_net.double()) / sde.mean_coef(t.double())).to(x_in.dtype)
+            x_net = append_dims(ratio, x_in.ndim) * x_in
+        s = _score(net(x_net, t_net, labels), x_net, t_net, t)
         if gamma != 1.0:
-            s_uncond = raw_to_score(net(x_in, t.to(x_in.dtype), None), x_in, t.to(x_in.dtype), sde, param)
+            s_uncond = _score(net(x_net, t_net, None), x_net, t_net, t)
             s = s_uncond + gamma * (s - s_uncond)
         return s.to(x.dtype)
 

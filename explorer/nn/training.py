@@ -49,21 +49,28 @@ class TrainedModel(TrainedNet):
     info: dict = field(default_factory=dict)             # steps, lr, batch_size, seed, ... (JSON-able)
     losses: list[float] = field(default_factory=list)    # mean loss per reporting interval
     raw: ScoreNet | None = None                          # the last raw (non-EMA) weights while/after training; not saved
+    serve_sde: Process | None = None                     # read under another process at matched log-SNR (pretrained.py)
 
     def score_fn(self, y: Tensor | int | None = None, *, gamma: float = 1.0):
         """ScoreFn (x, t) -> score of this model: unconditional (y=None), conditional, or guided with Luo's gamma (see network_score)."""
-        return network_score(self.net, y, gamma=gamma)
+        return network_score(self.net, y, gamma=gamma, sde=self.serve_sde)
+
+    @property
+    def sde(self) -> Process:
+        """The process this model is read under (its net's own unless served under another)."""
+        return self.net.sde if self.serve_sde is None else self.serve_sde
 
     def copy(self) -> "TrainedModel":
         """An independent copy (the callback's model keeps changing while training runs)."""
         raw = None if self.raw is None else copy.deepcopy(self.raw).requires_grad_(False).eval()
-        return TrainedModel(self.config, copy.deepcopy(self.net), dict(self.info), list(self.losses), raw)
+        return TrainedModel(self.config, copy.deepcopy(self.net), dict(self.info), list(self.losses), raw, self.serve_sde)
 
     def to(self, device) -> "TrainedModel":
         """The same model on another device (a copy if the device differs)."""
         if torch.device(device) == self.device:
             return self
-        return TrainedModel(self.config, copy.deepcopy(self.net).to(device), dict(self.info), list(self.losses))  # EMA only
+        return TrainedModel(self.config, copy.deepcopy(self.net).to(device), dict(self.info), list(self.losses),  # EMA only
+                            serve_sde=self.serve_sde)
 
 
 @dataclass(frozen=True)

@@ -28,12 +28,28 @@ def _posterior_coefficients(sde: Process, ts64: Tensor):
     return alpha_s, sigma_s, coef_xt, coef_x0, post_std
 
 
+VARIANCES = ("posterior", "beta")      # Ho et al. sec. 3.2: sigma_i^2 = beta_tilde_i or beta_i
+
+
+def reverse_std(sde: Process, ts64: Tensor, variance: str = "posterior") -> Tensor:
+    """Std of p(x_s | x_t) per step, float64 [S]: "posterior" sqrt(beta_tilde) = sigma_{t|s} sigma_s / sigma_t (optimal for
+    a point mass x_0), "beta" sqrt(beta) = sigma_{t|s} (the forward step's own std; optimal for x_0 ~ N(0, I)), 0 on a step to t = 0."""
+    if variance not in VARIANCES:
+        raise ValueError(f"unknown DDPM variance {variance!r}; expected one of {list(VARIANCES)}")
+    if variance == "posterior":
+        return _posterior_coefficients(sde, ts64)[4]
+    std = sde.transition(ts64[1:], ts64[:-1])[1]
+    return torch.where(sde.std(ts64[1:]) > 0, std, torch.zeros_like(std))   # a step to t = 0 returns the mean (Alg. 2)
+
+
 @torch.no_grad()
 def ddpm(score_fn: ScoreFn, sde: Process, x_init: Tensor, ts: Tensor, *, generator: torch.Generator | None = None,
-         callback: Callback | None = None) -> SampleResult:
-    """Ancestral sampling x_s ~ q(x_s | x_t, x0_hat) (Ho et al. Alg. 2; Luo eq. 84 for any alpha, sigma); x [N, ...], NFE = S."""
+         callback: Callback | None = None, variance: str = "posterior") -> SampleResult:
+    """Ancestral sampling x_s ~ N(mu_tilde(x_t, x0_hat), sigma_i^2 I) (Ho et al. Alg. 2; Luo eq. 84 for any alpha, sigma),
+    sigma_i^2 = beta_tilde_i ("posterior") or beta_i ("beta"); x [N, ...], NFE = S."""
     ts64 = check_inputs(sde, x_init, ts)
-    _, _, coef_xt, coef_x0, post_std = (v.tolist() for v in _posterior_coefficients(sde, ts64))
+    _, _, coef_xt, coef_x0, _ = (v.tolist() for v in _posterior_coefficients(sde, ts64))
+    post_std = reverse_std(sde, ts64, variance).tolist()
     rec = Recorder("DDPM", sde, x_init, ts64, callback, hint="try more steps")
     x = x_init
     for i in range(len(coef_xt)):
