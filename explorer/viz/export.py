@@ -1,5 +1,5 @@
 """Exports: an animation as a standalone HTML file (plotly.js inlined: plays offline, no server, no CDN), and the
-bounded folder every export file lives in (the GIFs of explorer/viz/gif.py too).
+bounded folder every export file lives in (the GIFs of explorer/viz/gif.py and the MP4s of explorer/viz/mp4.py too).
 
 The bound: each owner (a session) has one file per kind (suffix) in a folder of its own, replaced by its next export
 of that kind; the folder as a whole holds at most CAP_BYTES (the oldest files of any owner are removed first, and an

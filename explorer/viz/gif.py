@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import textwrap
 import threading
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 import plotly.colors as pc
@@ -286,16 +288,25 @@ class _PanelFigure:
         return np.asarray(self.canvas.buffer_rgba())[..., :3].copy()
 
 
-def panels_gif(panels: list[Panel], frame_labels: list[str], path, *, title: str = "", time_label: str = "",
-               max_points: int = MAX_POINTS) -> Path:
-    """Panels side by side (frames [F, N, 2] each; labels [N], ranges [F, 2], trails [F, P, 2]) -> a GIF of F frames."""
+@contextmanager
+def panel_drawer(panels: list[Panel], frame_labels: list[str], *, title: str = "", time_label: str = "",
+                 max_points: int = MAX_POINTS) -> Iterator[tuple[int, Callable[[int], np.ndarray]]]:
+    """(F, draw): draw(k) is frame k of the panels (frames [F, N, 2] each) as RGB [H, W, 3]; the GIF and the MP4 both
+    draw with it. One drawing at a time (matplotlib's font cache is shared): the render lock is held inside."""
     n_frames = _check_panels(panels, frame_labels)
     panels = [_prepared(p, max(1, max_points // len(panels))) for p in panels]
     with _RENDER_LOCK:
         fig = _PanelFigure(panels, [str(s) for s in frame_labels], title, time_label)
-        sample = [fig.draw(k) for k in sorted({0, n_frames // 2, n_frames - 1})]
+        yield n_frames, fig.draw
+
+
+def panels_gif(panels: list[Panel], frame_labels: list[str], path, *, title: str = "", time_label: str = "",
+               max_points: int = MAX_POINTS) -> Path:
+    """Panels side by side (frames [F, N, 2] each; labels [N], ranges [F, 2], trails [F, P, 2]) -> a GIF of F frames."""
+    with panel_drawer(panels, frame_labels, title=title, time_label=time_label, max_points=max_points) as (n, draw):
+        sample = [draw(k) for k in sorted({0, n // 2, n - 1})]
         palette = _palette(sample, snap_white=True)
-        images = [_to_palette(fig.draw(k), palette) for k in range(n_frames)]
+        images = [_to_palette(draw(k), palette) for k in range(n)]
     return _save(images, path)
 
 
@@ -323,9 +334,10 @@ def _font(size_px: int) -> ImageFont.ImageFont:
         return ImageFont.load_default(size=size_px)
 
 
-def images_gif(frames: list[np.ndarray], labels: list[str], path, *, scale: int | None = None,
-               font_px: int = 18) -> Path:
-    """Images (uint8 [H, W] grey or [H, W, 3] RGB, one shape) -> a GIF, upscaled scale x (nearest), label on top."""
+def image_frames(frames: list[np.ndarray], labels: list[str], *, scale: int | None = None,
+                 font_px: int = 18) -> list[np.ndarray]:
+    """Images (uint8 [H, W] grey or [H, W, 3] RGB, one shape) -> RGB frames [H', W', 3], upscaled scale x (nearest),
+    each label in a white strip on top (the GIF and the MP4 of an image sequence)."""
     if len(frames) == 0:
         raise ValueError("No frames to animate.")
     if len(labels) != len(frames):
@@ -356,6 +368,13 @@ def images_gif(frames: list[np.ndarray], labels: list[str], path, *, scale: int 
             ImageDraw.Draw(canvas).text((6, strip // 2), str(lab), fill="black", font=font, anchor="lm")
             img = np.asarray(canvas)
         rgb.append(img)
+    return rgb
+
+
+def images_gif(frames: list[np.ndarray], labels: list[str], path, *, scale: int | None = None,
+               font_px: int = 18) -> Path:
+    """Images (uint8 [H, W] grey or [H, W, 3] RGB, one shape) -> a GIF, upscaled scale x (nearest), label on top."""
+    rgb = image_frames(frames, labels, scale=scale, font_px=font_px)
     palette = _palette([rgb[0], rgb[len(rgb) // 2], rgb[-1]], colors=256)
     return _save([_to_palette(a, palette) for a in rgb], path)
 
