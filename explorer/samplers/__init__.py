@@ -17,6 +17,8 @@ from ..process import Process
 from .base import (MAX_STEPS, SPACINGS, Callback, SampleResult, SamplerDiverged, check_steps, t_of_sigma,
                    time_grid)
 from .ddpm import ddim, ddpm
+from .edm import edm
+from .grids import GRIDS, Grid
 from .langevin import annealed_langevin, langevin
 from .ode import dpm_solver_pp_2m, pf_euler, pf_heun, pf_rk45
 from .reverse_sde import pc, reverse_sde
@@ -37,7 +39,7 @@ class SamplerSpec:
     uses_grid: bool = True          # False: the grid only sets the number of steps / output frames (Langevin, RK45)
     single_step: bool = True        # one grid step t_i -> t_{i+1} can be taken alone, no state carried (inpainting)
     reverses_time: bool = True      # runs the process backwards from some t (False: Langevin at one noise level)
-    spacing: str = "uniform"        # the default time grid (see base.time_grid)
+    spacing: str = "uniform"        # the default time grid (a name in grids.GRIDS; see base.time_grid)
     nfe_per_step: int = 1           # score evaluations per grid step at the default options (cost estimates)
 
     @property
@@ -61,6 +63,8 @@ SAMPLERS: dict[str, SamplerSpec] = {
     "pf_heun": SamplerSpec("pf_heun", "PF-ODE, Heun", pf_heun, 50, False, order=2, nfe_per_step=2),
     "dpm_solver_pp_2m": SamplerSpec("dpm_solver_pp_2m", "DPM-Solver++(2M)", dpm_solver_pp_2m, 25, False, order=2,
                                     single_step=False, spacing="log_snr"),
+    "edm": SamplerSpec("edm", "EDM (Karras et al., Heun in σ + churn)", edm, 32, False, order=2, nfe_per_step=2,
+                       spacing="karras"),
     "pf_rk45": SamplerSpec("pf_rk45", "PF-ODE, adaptive RK45", pf_rk45, 100, False, order=5, uses_grid=False,
                            single_step=False),
 }
@@ -86,9 +90,10 @@ def check_options(spec: SamplerSpec, opts: dict) -> None:
 
 
 def sample(name: str, score_fn: ScoreFn, sde: Process, x_init: Tensor, *, n_steps: int | None = None,
-           generator: torch.Generator | None = None, callback: Callback | None = None, spacing: str | None = None,
+           generator: torch.Generator | None = None, callback: Callback | None = None, spacing: str | Grid | None = None,
            **opts) -> SampleResult:
-    """Run sampler `name` from x_init [N, ...] on a grid of n_steps (default: the sampler's) with checked options."""
+    """Run sampler `name` from x_init [N, ...] on a grid of n_steps (default: the sampler's); spacing a name in GRIDS or a
+    Grid (default: the sampler's own); checked options."""
     spec = get_sampler(name)
     n_steps = spec.default_steps if n_steps is None else check_steps(n_steps)
     check_options(spec, opts)
@@ -99,8 +104,8 @@ def sample(name: str, score_fn: ScoreFn, sde: Process, x_init: Tensor, *, n_step
 
 
 __all__ = [
-    "MAX_STEPS", "SAMPLERS", "SPACINGS", "Callback", "check_options", "SampleResult", "SamplerDiverged", "SamplerSpec", "get_sampler",
+    "GRIDS", "Grid", "MAX_STEPS", "SAMPLERS", "SPACINGS", "Callback", "check_options", "SampleResult", "SamplerDiverged", "SamplerSpec", "get_sampler",
     "sample", "samplers_where", "t_of_sigma", "time_grid",
     "langevin", "annealed_langevin", "reverse_sde", "pc", "ddpm", "ddim", "pf_euler", "pf_heun", "dpm_solver_pp_2m",
-    "pf_rk45",
+    "edm", "pf_rk45",
 ]

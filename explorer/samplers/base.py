@@ -21,7 +21,7 @@ Callback = Callable[[int, Tensor, Tensor], None]   # (step i, t_i [], x_i [N, ..
 
 MAX_STEPS = 5000            # n_steps must lie in [1, MAX_STEPS]
 DIVERGENCE_FACTOR = 1e6     # |x| > DIVERGENCE_FACTOR * prior std (or non-finite) counts as diverged
-SPACINGS = ("uniform", "log_sigma", "log_snr")
+SPACINGS = ("uniform", "log_sigma", "log_snr", "karras", "quadratic")   # the names of grids.GRIDS
 
 
 class SamplerDiverged(ValueError):
@@ -63,27 +63,13 @@ def t_of_sigma(sde: Process, sigma) -> Tensor:
     return _invert_decreasing(lambda t: -sde.std(t), -sigma, 1e-12 * sde.T, sde.T)
 
 
-def time_grid(sde: Process, n_steps: int, *, t_end: float | None = None, spacing: str = "uniform",
+def time_grid(sde: Process, n_steps: int, *, t_end: float | None = None, spacing="uniform",
               dtype=torch.float32, device=None) -> Tensor:
-    """Grid [n_steps + 1] from T down to t_end (default sde.t_min): uniform in t, in log sigma (SMLD) or in log-SNR (DPM-Solver)."""
-    t_end = sde.t_min if t_end is None else t_end
-    n_steps = check_steps(n_steps)
-    if spacing == "uniform":
-        return torch.linspace(sde.T, t_end, n_steps + 1, dtype=dtype, device=device)
-    if not t_end > 0:
-        raise ValueError(f"spacing {spacing!r} needs t_end > 0 (log sigma and log-SNR are infinite at t = 0)")
-    t64 = torch.tensor([sde.T, t_end], dtype=torch.float64)
-    if spacing == "log_sigma":
-        fn = lambda t: -torch.log(sde.std(t))          # noqa: E731  decreasing in t
-    elif spacing == "log_snr":
-        fn = lambda t: torch.log(sde.snr(t))           # noqa: E731  decreasing in t
-    else:
-        raise ValueError(f"unknown time spacing {spacing!r}; expected one of {list(SPACINGS)}")
-    ends = fn(t64)
-    targets = torch.linspace(float(ends[0]), float(ends[1]), n_steps + 1, dtype=torch.float64)
-    ts = _invert_decreasing(fn, targets, t_end, sde.T)
-    ts[0], ts[-1] = sde.T, t_end
-    return ts.to(dtype=dtype, device=device)
+    """Grid [n_steps + 1] from T down to t_end (default sde.t_min); spacing: a name in SPACINGS or a grids.Grid
+    (uniform in t, in log sigma (SMLD), in log-SNR (DPM-Solver), Karras' sigma grid, DDIM's quadratic)."""
+    from .grids import as_grid          # local: grids imports this module's checks
+
+    return as_grid(spacing).times(sde, n_steps, t_end=t_end).to(dtype=dtype, device=device)
 
 
 # --- option checks (shared by every sampler; called on direct calls too) ----------------------
