@@ -1,0 +1,143 @@
+"""The diffusion model's ELBO term by term: a Markovian hierarchical VAE over N levels (Luo §2.2-2.4, eqs. 58 and 84-99;
+Ho et al. 2020 eq. 5; Kingma et al. 2021).
+
+Levels t_i = i T / N, i = 0..N (x_0 the data). With q(x_i | x_0) = N(alpha_i x_0, sigma_i^2 I) and the posterior
+q(x_{i-1} | x_i, x_0) = N(mu_tilde(x_i, x_0), beta_tilde_i I) (explorer.samplers.ddpm), the model's reverse kernel is
+p(x_{i-1} | x_i) = N(mu_tilde(x_i, x0_hat(x_i)), sigma_i^2 I), x0_hat by Tweedie from the score, and
+    -ELBO(x_0) = L_prior + sum_{i=2}^N L_{i-1} + L_0,
+    L_prior = KL(q(x_N | x_0) || N(0, sigma_T^2 I)),
+    L_{i-1} = E_q KL(q(x_{i-1} | x_i, x_0) || p(x_{i-1} | x_i))
+            = 1/2 [ D (r - 1 - log r) + c_i^2 || x_0 - x0_hat(x_i) ||^2 / sigma_i^2 ],  r = beta_tilde_i / sigma_i^2,
+              c_i = alpha_{i-1} sigma_{i|i-1}^2 / sigma_i^2 (the x_0 coefficient of mu_tilde),
+    L_0     = -E_q log N(x_0; x0_hat(x_1), beta_1 I)   (the decoder; beta_tilde_1 = 0, so both choices use beta_1 here).
+sigma_i^2 is beta_tilde_i ("posterior": optimal when x_0 is one point) or beta_i = sigma_{i|i-1}^2 ("beta": optimal when
+x_0 ~ N(0, I); Ho et al. §3.2), or any per-level tensor. Each term is in closed form given x_0 and one draw of x_i per
+level; averaged over data it is a Monte Carlo estimate whose standard error is reported. Units: nats per sample;
+bits per dimension = nats / (D ln 2).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from . import interrupt
+from .parameterisation import score_to_x0
+from .process import Process
+from .samplers.ddpm import VARIANCES, reverse_std
+from .scores import ScoreFn
+from .tensors import append_dims
+
+Tensor = torch.Tensor
+MAX_LEVELS = 5000
+ROWS_PER_CALL = 1 << 17        # score evaluations per call (levels x points stacked): bounds memory
+
+
+@dataclass(frozen=True)
+class ELBOTerms:
+    """Per-sample terms of -ELBO in nats: prior [B], levels [N, B] (row i - 1 is level i: row 0 is L_0, row i - 1 is
+    L_{i-1}), at times t [N + 1] (t_0 = 0); D the data dimension."""
+
+    t: Tensor
+    prior: Tensor
+    levels: Tensor
+    dim: int
+    variance: str
+
+    @property
+    def n_levels(self) -> int:
+        return self.levels.shape[0]
+
+    @property
+    def per_sample(self) -> Tensor:
+        """-ELBO(x_0) per sample, nats [B]."""
+        return self.prior + self.levels.sum(0)
+
+    def mean_and_stderr(self) -> tuple[float, float]:
+        """E_data[-ELBO] and its Monte Carlo standard error std / sqrt(B), nats."""
+        v = self.per_sample
+        return float(v.mean()), float(v.std() / math.sqrt(v.numel())) if v.numel() > 1 else float("nan")
+
+    def level_means(self) -> Tensor:
+        """Mean of each level's term over the data, nats [N] (index i - 1 for level i)."""
+        return self.levels.mean(1)
+
+    def bits_per_dim(self, nats: float) -> float:
+        """nats per sample -> bits per dimension."""
+        return nats / (self.dim * math.log(2.0))
+
+
+def level_times(sde: Process, n_levels: int) -> Tensor:
+    """t_i = i T / N, i = 0..N, float64 [N + 1]."""
+    if isinstance(n_levels, bool) or not isinstance(n_levels, int) or not 1 <= n_levels <= MAX_LEVELS:
+        raise ValueError(f"the number of levels N must be an integer in [1, {MAX_LEVELS}], got {n_levels!r}")
+    return torch.arange(n_levels + 1, dtype=torch.float64) * (sde.T / n_levels)
+
+
+def model_variances(sde: Process, ts: Tensor, variance) -> Tensor:
+    """sigma_i^2 of the model's kernels at levels i = 1..N (float64 [N], in the order i = 1..N); level 1 is the decoder,
+    which uses beta_1 under either named choice (beta_tilde_1 = 0)."""
+    if isinstance(variance, Tensor):
+        var = variance.to(torch.float64).reshape(-1)
+        if var.numel() != ts.numel() - 1 or not torch.isfinite(var).all() or (var <= 0).any():
+            raise ValueError(f"per-level variances must be {ts.numel() - 1} finite positive numbers")
+        return var
+    if variance not in VARIANCES:
+        raise ValueError(f"unknown variance choice {variance!r}; expected one of {list(VARIANCES)} or a tensor")
+    down = ts.flip(0)                                  # T .. 0: the sampler's order
+    var = (reverse_std(sde, down, variance) ** 2).flip(0)
+    var[0] = float(sde.transition(ts[:1], ts[1:2])[1] ** 2)   # decoder: beta_1 = sigma_{1|0}^2
+    return var
+
+
+@torch.no_grad()
+def elbo_terms(score_fn: ScoreFn, sde: Process, x0: Tensor, n_levels: int, *, variance="beta",
+               generator: torch.Generator | None = None) -> ELBOTerms:
+    """Every term of -ELBO for data x0 [B, D] (float64 inside) with the model built from score_fn; one x_i per level."""
+    if not isinstance(x0, Tensor) or x0.ndim < 2 or x0.shape[0] == 0 or not torch.isfinite(x0).all():
+        raise ValueError("x0 must be a finite tensor [B, ...] with B >= 1")
+    ts = level_times(sde, n_levels)
+    var = model_variances(sde, ts, variance)
+    x0 = x0.to(torch.float64)
+    b, d = x0.shape[0], x0[0].numel()
+    t_prev, t_cur = ts[:-1], ts[1:]                       # level i: (t_{i-1}, t_i), i = 1..N
+    alpha, sigma = sde.mean_coef(t_cur), sde.std(t_cur)
+    a_step, s_step = sde.transition(t_prev, t_cur)        # alpha_{i|i-1}, sigma_{i|i-1}
+    c_x0 = sde.mean_coef(t_prev) * s_step ** 2 / sigma ** 2
+    beta_tilde = (s_step * sde.std(t_prev) / sigma) ** 2
+    r = beta_tilde / var
+    log_term = d * (r - 1 - torch.log(r.clamp_min(1e-300)))
+    log_term[0] = 0.0
+
+    levels = torch.empty(n_levels, b, dtype=torch.float64)
+    per_call = max(1, ROWS_PER_CALL // b)
+    for lo in range(0, n_levels, per_call):
+        interrupt.check()
+        idx = torch.arange(lo, min(n_levels, lo + per_call))
+        eps = torch.randn((idx.numel(),) + tuple(x0.shape), generator=generator, dtype=torch.float64)
+        x_i = append_dims(alpha[idx], eps.ndim) * x0 + append_dims(sigma[idx], eps.ndim) * eps    # [L, B, ...]
+        t_rows = t_cur[idx].repeat_interleave(b)
+        flat = x_i.reshape((-1,) + tuple(x0.shape[1:]))
+        x0_hat = score_to_x0(score_fn(flat, t_rows).to(torch.float64), flat, t_rows, sde).reshape(x_i.shape)
+        sq = ((x0 - x0_hat) ** 2).flatten(2).sum(2)                                              # [L, B]
+        kl = 0.5 * (log_term[idx, None] + c_x0[idx, None] ** 2 * sq / var[idx, None])
+        if lo == 0:                                       # level 1: the decoder's negative log-likelihood
+            kl[0] = 0.5 * (sq[0] / var[0] + d * math.log(2 * math.pi * float(var[0])))
+        levels[idx] = kl
+    a_T, s_prior = float(sde.mean_coef(ts[-1:])), sde.prior_std()
+    s_T = float(sde.std(ts[-1:]))
+    v = s_T ** 2 / s_prior ** 2                           # KL(N(a x0, s_T^2) || N(0, s_prior^2)) per dimension
+    prior = 0.5 * (d * (v - 1 - math.log(v)) + a_T ** 2 * (x0.flatten(1) ** 2).sum(1) / s_prior ** 2)
+    name = variance if isinstance(variance, str) else "custom"
+    return ELBOTerms(t=ts, prior=prior, levels=levels, dim=d, variance=name)
+
+
+def elbo_vs_levels(score_fn: ScoreFn, sde: Process, x0: Tensor, levels=(10, 30, 100, 300, 1000), *, variance="beta",
+                   generator: torch.Generator | None = None) -> list[tuple[int, float, float]]:
+    """(N, E[-ELBO] nats, its standard error) for each number of levels N: the bound tightens as N grows."""
+    out = []
+    for n in levels:
+        mean, se = elbo_terms(score_fn, sde, x0, int(n), variance=variance, generator=generator).mean_and_stderr()
+        out.append((int(n), mean, se))
+    return out
