@@ -46,7 +46,7 @@ def test_each_prediction_is_its_definition(sde, gen):
 
 def test_the_velocity_is_the_time_derivative_of_the_path(sde):
     """alpha', sigma' from the SDE (f alpha and f sigma + g^2 / 2 sigma) equal finite differences of alpha(t), sigma(t)."""
-    t, h = TIMES[1:-1], 1e-6
+    t, h = TIMES[1:-1] + 4e-4, 1e-6           # off the DDPM chain's grid t_i = i / 1000, where alpha(t) has kinks
     _, _, da, ds = coefficients(t, sde, 1)                  # rank 1: each [N]
     torch.testing.assert_close(da, (sde.mean_coef(t + h) - sde.mean_coef(t - h)) / (2 * h), rtol=1e-5, atol=1e-6)
     torch.testing.assert_close(ds, (sde.std(t + h) - sde.std(t - h)) / (2 * h), rtol=1e-5, atol=1e-6)
