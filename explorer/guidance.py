@@ -9,6 +9,11 @@ Luo's convention, used everywhere here (one guidance scale gamma for both kinds)
   gamma > 1: guided (sharper, less diverse classes: p_t(x) p_t(y | x)^gamma).
 explorer.nn.networks.network_score uses the same gamma (Ho & Salimans' w = gamma - 1).
 
+Autoguidance (Karras et al. 2024) guides a model D with a deliberately weaker version of itself, same class y:
+  D_w = D_weak + w (D - D_weak),   equivalently s_w = s_weak + w (s - s_weak)   (the score is affine in D at fixed x_t, t);
+  w = 1 is the good model; w > 1 extrapolates away from the weak model's errors (which blur the data) rather than away
+  from the unconditional model (which CFG does, pushing samples away from the other classes and off the data).
+
 A LogClassifier maps (x_t [N, D], t [N]) to log-probabilities [N, C]; its gradient is taken by autograd.
 """
 from __future__ import annotations
@@ -129,6 +134,38 @@ def network_cfg_score(model, y, gamma: float) -> ScoreFn:
     return cfg_score(model.score_fn(None), model.score_fn(y), gamma)
 
 
+def autoguided_score(good_fn: ScoreFn, weak_fn: ScoreFn, w: float) -> ScoreFn:
+    """Autoguidance (Karras et al. 2024, eq. 2 in scores): s_weak(x, t) + w (s(x, t) - s_weak(x, t)); x [N, D] -> [N, D]."""
+    w = check_gamma(w)
+
+    def guided(x: Tensor, t) -> Tensor:
+        s_weak = weak_fn(x, t)
+        return s_weak + w * (good_fn(x, t) - s_weak)
+
+    return guided
+
+
+def network_autoguided_score(model, weak_model, y, w: float) -> ScoreFn:
+    """Autoguidance of a class-conditional TrainedModel by its weak version (explorer.pretrained.load_weak), both at y."""
+    w = check_gamma(w)
+    for m in (model, weak_model):
+        if m.config.num_classes == 0:
+            raise ValueError("autoguidance here needs class-conditional networks; this one is unconditional")
+    if (weak_model.config.dataset, weak_model.sde.name) != (model.config.dataset, model.sde.name):
+        raise ValueError(f"the weak model is for {weak_model.config.dataset!r} under {weak_model.sde.name!r}, the good "
+                         f"one for {model.config.dataset!r} under {model.sde.name!r}")
+    y = check_class(y, model.config.num_classes)
+    return autoguided_score(model.score_fn(y), weak_model.score_fn(y), w)
+
+
+def blurred_mixture(mixture: GaussianMixture, extra_std: float) -> GaussianMixture:
+    """The mixture with every component widened, s_k^2 -> s_k^2 + extra_std^2 (a deliberately weak exact model)."""
+    if not (math.isfinite(extra_std) and extra_std >= 0):
+        raise ValueError(f"extra_std must be a finite number >= 0, got {extra_std!r}")
+    return GaussianMixture.create(mixture.weights, mixture.means, (mixture.stds ** 2 + extra_std ** 2).sqrt(),
+                                  mixture.labels)
+
+
 # --- the exact references for Gaussian mixtures -------------------------------------------------------
 def exact_classifier(mixture: GaussianMixture, sde: Process) -> LogClassifier:
     """The exact noise-conditional classifier log p_t(y | x) of a Gaussian mixture, (x [N, D], t) -> [N, C]."""
@@ -151,7 +188,7 @@ def exact_conditional_score(mixture: GaussianMixture, sde: Process, y) -> ScoreF
 
 # --- fidelity vs diversity ---------------------------------------------------------------------------
 class FidelityDiversity(NamedTuple):
-    """accuracy: fraction of samples classified as y_target; diversity: k-NN recall of that class's reference data."""
+    """accuracy: fraction of samples classified as y_target; diversity: the k-NN recall of that class's reference data."""
 
     accuracy: float
     diversity: float
@@ -195,10 +232,11 @@ def fidelity_diversity(samples: Tensor, y_target, dataset_or_classifier, referen
 
     accuracy  = mean 1[classify(x) = y_target] (see `classify`: exact posterior p_0(y | x) for mixtures, the nearest
                 labelled reference point for shapes, argmax log_classifier(x, 0) for a callable);
-    diversity = knn_recall(samples, class-y_target reference points): the fraction of the class's data that the
-                samples cover. About 1 at gamma = 0 and 1; falls as guidance (gamma > 1) pulls the samples onto the
-                class's most typical region (the mean pairwise distance is no such measure: guidance can push the
-                modes of a multi-modal class apart). Compare values at equal N (recall grows with N).
+    diversity = knn_recall(samples, class-y_target reference points): the k-NN recall, the fraction of the class's
+                data that the samples cover. About 1 at gamma = 0 and 1; falls as guidance (gamma > 1) concentrates
+                the samples, which it does not do onto the class's centre: p(x | y) p(y | x)^(gamma - 1) grows where
+                the other classes are unlikely, so the class moves away from them, even off the data (see
+                support_figures). Compare values at equal N (recall grows with N).
     """
     x_ref, y_ref = reference
     if isinstance(dataset_or_classifier, (Dataset, GaussianMixture)):
@@ -225,18 +263,85 @@ def class_distance(samples: Tensor, y_target: int, reference: tuple[Tensor, Tens
     return energy_distance(samples.double(), class_ref.double())
 
 
+# --- staying on the data: the support figure -----------------------------------------------------------------------
+SUPPORT_QUANTILE = 0.01      # "outside the support": log p_0(x) below the 1% quantile of the data's own log p_0
+SHAPE_BANDWIDTH = 0.05       # a sample-based shape's density: its reference points smoothed by N(0, 0.05^2 I)
+
+
+class SupportFigures(NamedTuple):
+    """outside: fraction of samples with log p_0(x) below the data's SUPPORT_QUANTILE (a perfect sampler: ~0.01);
+    shift: (mean of samples - mean of the class's data) projected on the unit vector from the data's mean to the class's
+    (> 0: outward, away from the other classes); spread: mean distance of the samples to their own mean."""
+
+    outside: float
+    shift: float
+    spread: float
+
+
+def support_density(dataset_or_mixture, reference: tuple[Tensor, Tensor]) -> tuple[GaussianMixture, Tensor]:
+    """(density, points [M', D] to set the threshold on): a mixture's exact p_0 with the reference points, else the first
+    half of the reference points smoothed by SHAPE_BANDWIDTH with the second half (held out, so not on their own kernels)."""
+    obj = dataset_or_mixture
+    mixture = obj if isinstance(obj, GaussianMixture) else obj.mixture if isinstance(obj, Dataset) else None
+    x_ref, y_ref = reference
+    if mixture is not None:
+        return mixture, x_ref.double()
+    half = min(x_ref.shape[0] // 2, 2000)
+    if half < 50:
+        raise ValueError("the support of a sample-based shape needs at least 100 reference points")
+    return GaussianMixture.from_points(x_ref[:half], y_ref[:half], bandwidth=SHAPE_BANDWIDTH), x_ref[half:].double()
+
+
+def spread(x: Tensor) -> float:
+    """Mean distance of points [N, D] to their mean."""
+    x = x.double()
+    return float((x - x.mean(0)).norm(dim=1).mean())
+
+
+def support_figures(samples: Tensor, y_target, dataset_or_mixture, reference: tuple[Tensor, Tensor],
+                    density: tuple[GaussianMixture, Tensor] | None = None) -> SupportFigures:
+    """SupportFigures of samples [N, D] asked to be class y_target, against labelled data (x [M, D], y [M]); the threshold
+    is the SUPPORT_QUANTILE of log p_0 over the reference data, so the data themselves score SUPPORT_QUANTILE; density:
+    support_density's result, to reuse over several calls."""
+    x_ref, y_ref = reference
+    if samples.ndim != 2 or samples.shape[0] == 0:
+        raise ValueError(f"samples must be a non-empty tensor [N, D], got shape {tuple(samples.shape)}")
+    class_ref = x_ref[y_ref == int(y_target)].double()
+    if class_ref.shape[0] == 0:
+        raise ValueError(f"the reference data have no point of class {y_target}")
+    density, held_out = support_density(dataset_or_mixture, reference) if density is None else density
+    with torch.no_grad():
+        threshold = torch.quantile(density.log_prob(held_out), SUPPORT_QUANTILE)
+        outside = float((density.log_prob(samples.double()) < threshold).double().mean())
+    direction = class_ref.mean(0) - x_ref.double().mean(0)
+    norm = float(direction.norm())
+    delta = samples.double().mean(0) - class_ref.mean(0)
+    shift = float(delta @ direction / norm) if norm > 1e-3 else float(delta.norm())
+    return SupportFigures(outside, shift, spread(samples))
+
+
+def guidance_figures(samples: Tensor, y_target, dataset, reference: tuple[Tensor, Tensor],
+                     density: tuple[GaussianMixture, Tensor] | None = None) -> dict:
+    """Every figure of the guidance table for samples [N, D] asked to be class y_target: {accuracy, recall (k-NN recall of
+    the class's data), distance (energy distance to it), outside, shift, spread (SupportFigures)}."""
+    acc, recall = fidelity_diversity(samples, y_target, dataset, reference)
+    sup = support_figures(samples, y_target, dataset, reference, density)
+    return {"accuracy": acc, "recall": recall, "diversity": recall,      # "diversity": the older name of the recall
+            "distance": class_distance(samples, y_target, reference),
+            "outside": sup.outside, "shift": sup.shift, "spread": sup.spread}
+
+
 def guidance_sweep(make_score: Callable[[float], ScoreFn], gammas, sde: Process, x_init: Tensor, y_target: int,
-                   dataset_or_classifier, reference: tuple[Tensor, Tensor], *, sampler: str = "pf_heun",
+                   dataset, reference: tuple[Tensor, Tensor], *, sampler: str = "pf_heun",
                    n_steps: int = 50, seed: int = 0) -> list[dict]:
-    """The fidelity-vs-diversity chart: for each gamma, sample make_score(gamma) from the same x_init [N, D] and return
-    rows {gamma, accuracy, diversity, distance} (distance = class_distance to the class's reference data)."""
+    """The sweep over gamma: for each gamma, sample make_score(gamma) from the same x_init [N, D] and return rows
+    {gamma, **guidance_figures} (accuracy, recall, distance to the class's data, outside the support, shift, spread)."""
     from .samplers import sample          # local: the samplers import scores, not guidance
 
+    density = support_density(dataset, reference)
     rows = []
     for gamma in gammas:
         x = sample(sampler, make_score(check_gamma(gamma)), sde, x_init, n_steps=n_steps,
                    generator=torch.Generator().manual_seed(seed)).x
-        acc, div = fidelity_diversity(x, y_target, dataset_or_classifier, reference)
-        rows.append({"gamma": float(gamma), "accuracy": acc, "diversity": div,
-                     "distance": class_distance(x, y_target, reference)})
+        rows.append({"gamma": float(gamma), **guidance_figures(x, y_target, dataset, reference, density)})
     return rows

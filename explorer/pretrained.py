@@ -53,3 +53,42 @@ def load_pretrained(dataset: str, process: str = DEFAULT_PROCESS) -> TrainedMode
     if source != process:        # e.g. the DDPM chain served by the VP-linear net at matched log-SNR
         model = replace(model, serve_sde=PROCESSES[process](), info={**model.info, "served_by": source})
     return model
+
+
+# --- the weak models of autoguidance (Karras et al. 2024): smaller and trained for 1/8 of the steps -----------------
+WEAK_DIR = TOY_MODELS_DIR / "weak"
+
+
+def list_weak() -> list[tuple[str, str]]:
+    """(dataset, process) of every shipped weak model, toy_models/weak/<dataset>__<process>/, sorted."""
+    found = []
+    if WEAK_DIR.is_dir():
+        for d in WEAK_DIR.iterdir():
+            if "__" in d.name and (d / CONFIG_FILE).is_file() and (d / WEIGHTS_FILE).is_file():
+                found.append(tuple(d.name.split("__", 1)))
+    return sorted(found)
+
+
+def _weak_source(dataset: str, process: str) -> str | None:
+    shipped = list_weak()
+    if (dataset, process) in shipped:
+        return process
+    via = getattr(PROCESSES.get(process), "served_by", None)
+    return via if via is not None and (dataset, via) in shipped else None
+
+
+def has_weak(dataset: str, process: str = DEFAULT_PROCESS) -> bool:
+    return _weak_source(dataset, process) is not None
+
+
+@lru_cache(maxsize=32)
+def load_weak(dataset: str, process: str = DEFAULT_PROCESS) -> TrainedModel:
+    """The shipped weak model for (dataset, process) (the guiding model of autoguidance), on the CPU; cached, read-only."""
+    source = _weak_source(dataset, process)
+    if source is None:
+        raise ValueError(f"no weak model for dataset {dataset!r} under process {process!r}; "
+                         f"available: {[f'{d}/{p}' for d, p in list_weak()]}")
+    model = load_checkpoint(WEAK_DIR / f"{dataset}__{source}", device="cpu")
+    if source != process:
+        model = replace(model, serve_sde=PROCESSES[process](), info={**model.info, "served_by": source})
+    return model
