@@ -15,7 +15,7 @@ from explorer.ui.forward_tab import build_forward_tab
 from explorer.ui.guidance_tab import build_guidance_tab
 from explorer.ui.images_tab import build_images_tab
 from explorer.ui.learned_tab import build_learned_tab
-from explorer.ui.lessons_tab import build_lessons_tab
+from explorer.ui.lessons_tab import build_lessons_tab, lessons_line
 from explorer.ui.likelihood_tab import build_likelihood_tab
 from explorer.ui.link import Links
 from explorer.ui.sampling_tab import build_sampling_tab
@@ -28,14 +28,16 @@ footer {display: none !important}
 html.dx-present .gradio-container {zoom: 1.3}
 @media (max-width: 700px) {                /* a phone: every row stacks, nothing is squeezed into a sliver */
   .row > *, .form > * {min-width: 100% !important}
+  #lesson-figure {overflow-x: auto}          /* a lesson's multi-panel figure keeps a readable width and scrolls */
+  #lesson-figure .js-plotly-plot {min-width: 640px}
 }
 """
 PRESENT_JS = "(on) => { document.documentElement.classList.toggle('dx-present', on); }"
 
 INTRO = """# Diffusion Explorer
 Pick a data distribution and a forward process, then watch data turn into noise, see the score that turns it back,
-and compare samplers — exact mathematics next to what a network learns. New here? The **Lessons** tab walks
-through it in the tutorials' order."""
+and compare samplers — exact mathematics next to what a network learns. New here? Start with the **Lessons** tab
+(open first): a course in three tracks, each in its tutorial's order."""
 
 
 # One torch thread per request: on a 2-vCPU machine serving several users, two OpenMP threads per request
@@ -68,6 +70,7 @@ def build_demo() -> gr.Blocks:
         load_events = []
         with gr.Tabs() as tabs:
             for tab_id, label, build in [
+                    ("lessons", "Lessons", lambda: build_lessons_tab(setup, tabs)),    # the course opens first
                     ("forward", "Forward process", lambda: build_forward_tab(setup, links)),
                     ("score", "Score field", lambda: build_score_tab(setup, links)),
                     ("learned", "Learned score", lambda: build_learned_tab(setup, trained, links)),
@@ -76,8 +79,9 @@ def build_demo() -> gr.Blocks:
                     ("guidance", "Guidance", lambda: build_guidance_tab(setup, trained, links)),
                     ("vae", "VAE", lambda: build_vae_tab(setup, trained, links)),
                     ("images", "Images", lambda: build_images_tab(links)),
-                    ("lessons", "Lessons", lambda: build_lessons_tab(setup, tabs))]:
+                    ]:
                 with gr.Tab(label, id=tab_id):
+                    gr.Markdown(lessons_line(tab_id), visible=bool(lessons_line(tab_id)))   # "Explained in lessons …"
                     load_events += build()
                 links.tab_ids[label] = tab_id
         restored = links.attach(demo, tabs, copy, link)      # a shared link's settings first, then the first figures

@@ -1,70 +1,130 @@
-"""Tab "Lessons": the tutorials' order as presets: each sets the controls, opens its tab and says what to look for."""
+"""Tab "Lessons": the course (explorer.lessons) — three tracks, each lesson with its live figure, a question to answer,
+previous / next, and a link into the tab it explains; the glossary of every symbol below it."""
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import gradio as gr
 
-from .common import Setup
+from ..lessons import LESSON_BY_KEY, LESSONS, TRACKS, lesson_number, lessons_for_tab
+from .common import Setup, number, read_markdown, user_errors
+
+LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
+TAB_LABELS = {"forward": "Forward process", "score": "Score field", "learned": "Learned score", "sampling": "Sampling",
+              "likelihood": "Likelihood", "guidance": "Guidance", "vae": "VAE", "images": "Images"}
+FIRST = LESSONS[0].key
 
 
-@dataclass(frozen=True)
-class Lesson:
-    title: str
-    tab: str            # the id of the tab it opens
-    dataset: str
-    process: str
-    text: str
+def _label(key: str) -> str:
+    return f"{lesson_number(key)}. {LESSON_BY_KEY[key].title}"
 
 
-LESSONS = [
-    Lesson("1. Forward noising", "forward", "ring8", "vp_linear",
-           "Press ▶ Play. Each point follows $x_t = \\alpha(t)x_0 + \\sigma(t)\\varepsilon$: the eight modes blur, merge and "
-           "end as a standard Gaussian. Look at the schedule: almost all the signal is gone by $t \\approx 0.6$ "
-           "(SNR below $10^{-2}$). Switch the process to VE: the cloud does not shrink, it explodes to $\\sigma \\approx 10$."),
-    Lesson("2. The score", "score", "ring8", "vp_linear",
-           "Move the time slider. At small $t$ the arrows $\\nabla \\log p_t$ point sharply into the nearest mode; at "
-           "large $t$ they all point to the origin, $\\approx -x/\\sigma(t)^2$. This field is all a diffusion model "
-           "needs to learn."),
-    Lesson("3. Langevin dynamics", "sampling", "far_mode_1d", "vp_linear",
-           "Tick *Langevin dynamics (one noise level)* and *Annealed Langevin*, then Sample. Plain Langevin follows "
-           "the score at one small noise level and keeps the far, light mode's share wrong; annealing the noise level "
-           "from large to small fixes the weights (Song & Ermon)."),
-    Lesson("4. Reverse SDE and probability-flow ODE", "sampling", "moons", "vp_linear",
-           "Tick the reverse SDE, DDPM, DDIM and PF-ODE Heun. All start from the same noise. The stochastic samplers "
-           "wander (their black paths are jagged), the ODE paths are smooth, and all end near the data: compare NFE "
-           "and the energy distance with the noise floor. Then press *Quality vs steps*."),
-    Lesson("5. Learning the score", "learned", "moons", "vp_linear",
-           "Press Train. The learned arrows (left) approach the exact ones (right). Then compare the pretrained "
-           "network with the exact score: the error is largest at small $t$ and far from the data; the ideal "
-           "denoiser memorises its training points while the network generalises."),
-    Lesson("6. Guidance", "guidance", "ring8", "vp_linear",
-           "Pick a class and raise $\\gamma$. At $\\gamma = 1$ guided samples match the exact conditional $p(x\\mid y)$; "
-           "above 1 they crowd into the class's centre. *Fidelity vs diversity over γ* shows the trade-off."),
-    Lesson("7. Images", "images", "ring8", "vp_linear",
-           "Sample digits and watch the model's estimate $\\hat x_0$ sharpen long before $x_t$ does. Pick a digit and "
-           "$\\gamma = 3$; then noise a digit and denoise it back (SDEdit), or hide half of it and let the model fill it in."),
-]
+def _choices(track: str) -> list[tuple[str, str]]:
+    return [(_label(lesson.key), lesson.key) for lesson in LESSONS if lesson.track == track]
+
+
+def lessons_line(tab: str) -> str:
+    """One line for a tab: the lessons that explain it (Markdown)."""
+    numbers = lessons_for_tab(tab)
+    if not numbers:
+        return ""
+    return f"*Explained in the Lessons tab: lesson{'s' if len(numbers) > 1 else ''} {', '.join(map(str, numbers))}.*"
+
+
+def _lesson(key) -> object:
+    if not isinstance(key, str) or key not in LESSON_BY_KEY:
+        raise gr.Error(f"unknown lesson {key!r}; expected one of {list(LESSON_BY_KEY)}")
+    return LESSON_BY_KEY[key]
+
+
+def _heading(lesson) -> str:
+    in_track = [x.key for x in LESSONS if x.track == lesson.track]
+    k = in_track.index(lesson.key) + 1
+    tabs = ", ".join(f"**{TAB_LABELS[t]}**" for t in lesson.tabs)
+    return (f"## {lesson_number(lesson.key)}. {lesson.title}\n"
+            f"{TRACKS[lesson.track]} · step {k} of {len(in_track)} · explore it further in {tabs}")
+
+
+@user_errors
+def show_lesson(key):
+    """Everything a lesson shows, its figure computed at the control's default."""
+    lesson = _lesson(key)
+    shown = lesson.compute()
+    c = lesson.control
+    slider = (gr.Slider(visible=False) if c is None else
+              gr.Slider(minimum=c.minimum, maximum=c.maximum, step=c.step, value=c.default, label=c.label, visible=True))
+    i = lesson_number(key) - 1
+    return (key, gr.Radio(value=lesson.track), gr.Dropdown(choices=_choices(lesson.track), value=key),
+            _heading(lesson), lesson.text, slider, shown.figure, f"Measured now: {shown.note}",
+            f"**What to look for.** {lesson.look_for}", f"**Question.** {lesson.question}",
+            gr.Markdown(f"**Answer.** {lesson.answer}", visible=False), gr.Button(interactive=i > 0),
+            gr.Button(interactive=i < len(LESSONS) - 1), gr.Button(value=f"Explore in {TAB_LABELS[lesson.tabs[0]]}"))
+
+
+@user_errors
+def redraw(key, value):
+    """The lesson's figure at the control's value (checked here, whatever the slider allowed)."""
+    lesson = _lesson(key)
+    c = lesson.control
+    if c is None:
+        shown = lesson.compute()
+    else:
+        shown = lesson.compute(number(value, c.label, c.minimum, c.maximum))
+    return shown.figure, f"Measured now: {shown.note}"
+
+
+def _step(key, delta: int) -> str:
+    keys = [x.key for x in LESSONS]
+    i = keys.index(_lesson(key).key) + delta
+    return keys[min(max(i, 0), len(keys) - 1)]
+
+
+def open_in_tab(key):
+    """The lesson's preset in the shared controls, and its first tab opened."""
+    lesson = _lesson(key)
+    tab = lesson.tabs[0]
+    if lesson.preset is None:
+        return gr.skip(), gr.skip(), gr.Tabs(selected=tab)
+    dataset, process = lesson.preset
+    return gr.Dropdown(value=dataset), gr.Dropdown(value=process), gr.Tabs(selected=tab)
 
 
 def build_lessons_tab(setup: Setup, tabs: gr.Tabs) -> list:
-    """Builds the tab; choosing a lesson sets dataset and process and opens the lesson's tab."""
-    gr.Markdown("### Lessons\nThe tutorials' order, one step at a time. Pick a step: the controls are set and its tab "
-                "opens. Come back here for the next step.")
-    choice = gr.Radio([lesson.title for lesson in LESSONS], label="Step", value=None)
-    text = gr.Markdown(latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-    go = gr.Button("Open this step", variant="primary")
+    """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens (the first lesson's figure)."""
+    gr.Markdown(f"### The course: {len(LESSONS)} lessons in three tracks\nEach track follows its tutorial's order. Every "
+                "figure is computed now, by the same code as the other tabs; change the slider to recompute it, answer "
+                "the question before you reveal the answer, and open the tab it explains to explore further.")
+    key = gr.State(FIRST)
+    with gr.Row(equal_height=True):
+        track = gr.Radio([(label, name) for name, label in TRACKS.items()], value=LESSONS[0].track, label="Track",
+                         scale=3)
+        pick = gr.Dropdown(_choices(LESSONS[0].track), value=FIRST, label="Lesson", scale=2)
+    heading = gr.Markdown(elem_id="lesson-heading")
+    text = gr.Markdown(latex_delimiters=LATEX, elem_id="lesson-text")
+    control = gr.Slider(0, 1, label="control", visible=False, elem_id="lesson-control")
+    plot = gr.Plot(label="Lesson figure", elem_id="lesson-figure")
+    note = gr.Markdown(elem_id="lesson-note")
+    look = gr.Markdown(latex_delimiters=LATEX)
+    question = gr.Markdown(latex_delimiters=LATEX)
+    reveal = gr.Button("Show the answer", size="sm")
+    answer = gr.Markdown(latex_delimiters=LATEX, visible=False, elem_id="lesson-answer")
+    with gr.Row():
+        prev_btn = gr.Button("← Previous lesson")
+        next_btn = gr.Button("Next lesson →", variant="primary")
+        explore = gr.Button("Explore in its tab")
+    with gr.Accordion("Glossary: every symbol the app uses, one meaning each", open=False):
+        gr.Markdown(read_markdown("glossary"), latex_delimiters=LATEX, elem_id="glossary")
 
-    def describe(title):
-        lesson = next((lesson for lesson in LESSONS if lesson.title == title), None)
-        return "" if lesson is None else f"**{lesson.title}.** {lesson.text}"
-
-    def open_step(title):
-        lesson = next((lesson for lesson in LESSONS if lesson.title == title), None)
-        if lesson is None:
-            raise gr.Error("Pick a step first.")
-        return gr.Dropdown(value=lesson.dataset), gr.Dropdown(value=lesson.process), gr.Tabs(selected=lesson.tab)
-
-    choice.change(describe, choice, text, api_visibility="private", show_progress="hidden")
-    go.click(open_step, choice, [setup.dataset, setup.process, tabs], api_visibility="private")
-    return []
+    outputs = [key, track, pick, heading, text, control, plot, note, look, question, answer, prev_btn, next_btn,
+               explore]
+    private = dict(api_visibility="private", show_progress="minimal")
+    pick.input(show_lesson, pick, outputs, **private)
+    track.input(lambda t: next(x.key for x in LESSONS if x.track == t) if t in TRACKS else FIRST, track, key,
+                api_visibility="private", show_progress="hidden").then(show_lesson, key, outputs, **private)
+    prev_btn.click(lambda k: _step(k, -1), key, key, api_visibility="private", show_progress="hidden").then(
+        show_lesson, key, outputs, **private)
+    next_btn.click(lambda k: _step(k, +1), key, key, api_visibility="private", show_progress="hidden").then(
+        show_lesson, key, outputs, **private)
+    control.release(redraw, [key, control], [plot, note], **private)
+    gr.Button("Lesson", visible=False).click(redraw, [key, control], [plot, note], api_name="lesson")
+    reveal.click(lambda: gr.Markdown(visible=True), None, answer, api_visibility="private", show_progress="hidden")
+    explore.click(open_in_tab, key, [setup.dataset, setup.process, tabs], api_visibility="private")
+    return [(show_lesson, [key], outputs)]
