@@ -24,6 +24,7 @@ from .config import process_fields
 from .loop import BLOW_UP, TrainingDiverged, check_positive_int, fit, lr_at  # noqa: F401 (re-exported)
 from ..process import Process
 from ..tensors import default_device, seeded
+from ..weighting import check_weighting
 
 Tensor = torch.Tensor
 
@@ -95,8 +96,12 @@ def build_net(config: ScoreNetConfig, seed: int) -> ScoreNet:
 def train(config: ScoreNetConfig, dataset, sde: Process, *, steps: int = DEFAULTS["steps"], lr: float = DEFAULTS["lr"],
           batch_size: int = DEFAULTS["batch_size"], seed: int = 0, callback: Callback | None = None,
           report_every: int = 100, device=None, ema_decay: float = DEFAULTS["ema_decay"],
-          p_uncond: float = DEFAULTS["p_uncond"], warmup: int = DEFAULTS["warmup"]) -> TrainedModel:
+          p_uncond: float = DEFAULTS["p_uncond"], warmup: int = DEFAULTS["warmup"], coupling=None,
+          weighting: str | None = None) -> TrainedModel:
     """Minimise the DSM loss of explorer.nn.losses with Adam; deterministic given seed; returns the EMA model.
+    `weighting` names the loss's weight over log-SNR (explorer.weighting; None: the parameterisation's own loss).
+    A config with parameterisation "u" is a velocity network (flow matching); `coupling` (explorer.couplings) pairs
+    each x_0 with its eps (None: independent, as before).
 
     callback(Progress) runs every report_every steps and at the end; returning False stops training (the model
     so far is returned). A NaN/inf loss, or one BLOW_UP times its first value, raises TrainingDiverged (the caller
@@ -111,12 +116,18 @@ def train(config: ScoreNetConfig, dataset, sde: Process, *, steps: int = DEFAULT
     conditional = config.num_classes > 0
     info = dict(steps=0, lr=lr, batch_size=batch_size, seed=seed, ema_decay=ema_decay, warmup=warmup,
                 p_uncond=p_uncond if conditional else 0.0, dataset=dataset.name)
+    if weighting is not None:    # the loss's weight over log-SNR (explorer/weighting.py); None: the net's own loss
+        info["weighting"] = check_weighting(weighting)
+    if coupling is not None:     # flow matching's pairing of x_0 and eps (explorer/couplings.py); None: independent
+        info["coupling"] = coupling.name
     model = TrainedModel(config, ema.net, info, [], raw=net)
 
     def loss_step(step):
-        x0, y = dataset.sample(batch_size, generator=g)
-        x0, y = x0.to(device), (y.to(device) if conditional else None)
-        return dsm_loss(net, x0, y, sde=sde, p_uncond=p_uncond, generator=g), {}
+        x0, y, eps = (*dataset.sample(batch_size, generator=g), None) if coupling is None else \
+            coupling.batch(dataset, batch_size, generator=g)
+        x0, y = x0.to(device), (y.to(device) if conditional and y is not None else None)   # reflow: no labels
+        return dsm_loss(net, x0, y, sde=sde, p_uncond=p_uncond, generator=g,
+                        eps=None if eps is None else eps.to(device), weighting=weighting), {}
 
     def on_report(done, means, elapsed):
         model.losses.append(means["loss"])
