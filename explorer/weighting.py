@@ -63,3 +63,16 @@ def sample_times_uniform_log_snr(n: int, sde: Process, *, generator=None, device
     u = u[torch.randperm(n, generator=generator)]
     lam = ends[0] + u * (ends[1] - ends[0])
     return sde.t_of_log_snr(lam).clamp(sde.t_min, sde.T).to(device=device, dtype=dtype)
+
+
+def weighting_curves(sde: Process, kinds=("eps", "x0", "v", "likelihood"), n: int = 200) -> list[tuple[str, Tensor, Tensor]]:
+    """(label, lambda [n], w(lambda) [n] normalised to 1 at lambda = 0 when it lies in range) on [t_min, T] for each loss."""
+    t = torch.linspace(sde.t_min, sde.T, n, dtype=torch.float64)
+    lam = sde.log_snr(t)
+    t0 = sde.t_of_log_snr(torch.zeros(1, dtype=torch.float64))
+    out = []
+    for kind in kinds:
+        w = elbo_weight(kind, sde, t)
+        ref = elbo_weight(kind, sde, t0) if float(lam.min()) < 0 < float(lam.max()) else w.max()
+        out.append((LABELS[kind], lam, w / ref))
+    return out
