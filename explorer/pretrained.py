@@ -55,7 +55,7 @@ def load_pretrained(dataset: str, process: str = DEFAULT_PROCESS) -> TrainedMode
     return model
 
 
-# --- the weak models of autoguidance (Karras et al. 2024): smaller and trained for 1/8 of the steps -----------------
+# --- the weak models of autoguidance (Karras et al. 2024): smaller and trained for 1/4 of the steps -----------------
 WEAK_DIR = TOY_MODELS_DIR / "weak"
 
 

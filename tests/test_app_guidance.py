@@ -10,7 +10,9 @@ def test_guidance_on_a_mixture(client):
     anim, final, table, note = client.predict("ring8", *C, "vp_linear", 0, "pretrained", 2, 3.0, "ddim", 400,
                                               api_name="/guidance")
     rows = {r[0]: r for r in table["data"]}
-    assert set(rows) == {"unguided", "classifier guidance γ=3", "classifier-free γ=3", "exact conditional p(x | y)"}
+    assert set(rows) == {"class data (reference)", "unguided", "classifier guidance γ=3", "classifier-free γ=3",
+                         "autoguidance w=3", "exact conditional p(x | y)"}
+    assert table["headers"][4] == "outside the support" and rows["class data (reference)"][1] == 1.0
     # 8 equal classes: unguided accuracy ~1/8; 400 samples give a standard error of ~0.017
     assert rows["unguided"][1] < 0.3
     assert rows["classifier guidance γ=3"][1] > 0.9 and rows["classifier-free γ=3"][1] > 0.9

@@ -3,7 +3,7 @@
 One model per built-in dataset under vp_linear, and one per 2D dataset under ve and under linear (a velocity network,
 flow matching with independent pairs), written to
 toy_models/<dataset>__<process>/{config.json, weights.pt}. Class-conditional with label dropout (for guidance).
-Plus a deliberately weak model per labelled 2D dataset under vp_linear (smaller and trained for 1/8 of the steps;
+Plus a deliberately weak model per labelled 2D dataset under vp_linear (smaller and trained for 1/4 of the steps;
 the guiding model of autoguidance, Karras et al. 2024), in toy_models/weak/<dataset>__vp_linear/.
 Each model is trained on one thread (so --jobs workers use that many cores); the result depends only on the seed.
 """
@@ -32,8 +32,8 @@ NET = dict(width=128, depth=3)                       # see explorer.nn.networks.
 TRAIN = dict(steps=4000, lr=3e-3, batch_size=1024, ema_decay=0.995, p_uncond=0.1, warmup=100)
 PREDICTS = {"linear": "u"}                          # the linear path's nets predict the velocity u = eps - x_0
 WEAK_OUT = OUT / "weak"
-WEAK_NET = dict(width=32, depth=2)                   # the weak model: 1/4 the width, one block fewer ...
-WEAK_TRAIN = dict(TRAIN, steps=500, warmup=50)       # ... and 1/8 of the training steps
+WEAK_NET = dict(width=64, depth=2)                   # the weak model: half the width, one block fewer ...
+WEAK_TRAIN = dict(TRAIN, steps=1000, warmup=50)      # ... and 1/4 of the training steps
 
 
 def jobs() -> list[tuple[str, str]]:

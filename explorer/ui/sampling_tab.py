@@ -6,14 +6,17 @@ import gradio as gr
 import numpy as np
 import torch
 
-from ..compare import quality_vs_steps, reference_samples, run_samplers
+from ..compare import STEP_ERROR_SAMPLERS, REFERENCE_SUBSTEPS, quality_vs_steps, reference_samples, run_samplers, step_errors
 from ..cost import check_budget, sampler_nfe
 from ..forward import log_density_grid, view_half_width
 from ..metrics import energy_distance
-from ..samplers import MAX_STEPS, SAMPLERS
+from ..samplers import GRIDS, MAX_STEPS, SAMPLERS, Grid
+from ..samplers.edm import S_CHURN_MAX
+from ..samplers.grids import GRID_LABELS, RHO_MAX, sigma_range
 from ..viz.animation import Panel, figure_page, iframe
+from ..viz.grids import steps_land_figure
 from ..viz.sampling import final_samples_figure, paths_over_river, quality_figure
-from .common import Setup, check_seed, number, plotly_src, read_markdown, resolve_dataset, resolve_process, user_errors
+from .common import Setup, check_seed, choice, number, plotly_src, read_markdown, resolve_dataset, resolve_process, user_errors
 from .exports import PanelsGif, build_downloads
 from .link import Links
 from .sources import SCORE_SOURCES, resolve_score, score_cost
@@ -24,13 +27,35 @@ MAX_PARTICLES = 5000
 ANIMATED_POINTS = 4000      # particles animated over all panels together (payload); the final plot shows all
 N_FRAMES, N_TRAILS, N_PATHS_1D = 60, 6, 20
 QUALITY_STEPS = (5, 10, 20, 50, 100, 200)
+GRID_CHOICES = [("each sampler's own", "own")] + [(GRID_LABELS[k], k) for k in GRIDS]
+STEP_CHART_CHOICES = [(SAMPLERS[n].label, n) for n in STEP_ERROR_SAMPLERS]
+STEP_CHART_MAX_STEPS, STEP_CHART_PARTICLES = 100, 400
+SIGMA_LIMIT = 1e6           # σ_min / σ_max typed above this are refused before the process's own range is checked
 RK45_MAX_NFE = 4000     # the shipped networks need ~500 evaluations; a stiffer ODE (a network trained on sharp spikes)
                         # stops with a message instead of running for minutes
 
 
-def _options(eta, langevin_step, langevin_t, snr) -> dict[str, dict]:
+def _grid(kind, sigma_min, sigma_max, rho) -> Grid | None:
+    """The step grid from the widgets, checked on the server (None: each sampler's own); σ = 0 means the process's end."""
+    kind = choice(kind, "step grid", [v for _, v in GRID_CHOICES])
+    if kind == "own":
+        return None
+    lo = number(sigma_min, "σ_min", 0.0, SIGMA_LIMIT) or None
+    hi = number(sigma_max, "σ_max", 0.0, SIGMA_LIMIT) or None
+    r = number(rho, "ρ", 0.0, RHO_MAX)
+    if kind != "karras":
+        return Grid(kind)
+    return Grid("karras", sigma_min=lo, sigma_max=hi, rho=r)       # ρ = 0, σ_min ≥ σ_max: a ValueError, its message
+
+
+def _edm_options(churn, tmin, tmax, s_noise) -> dict:
+    return {"s_churn": number(churn, "S_churn", 0.0, S_CHURN_MAX), "s_tmin": number(tmin, "S_tmin", 0.0, SIGMA_LIMIT),
+            "s_tmax": number(tmax, "S_tmax", 0.0, SIGMA_LIMIT), "s_noise": number(s_noise, "S_noise", 0.0, 2.0)}
+
+
+def _options(eta, langevin_step, langevin_t, snr, edm_opts=None) -> dict[str, dict]:
     """Sampler keyword options from the widgets, each checked on the server."""
-    return {
+    return {"edm": edm_opts or {},
         "ddim": {"eta": number(eta, "DDIM η", 0.0, 1.0)},
         "langevin": {"step_size": number(langevin_step, "Langevin step size", 1e-6, 1.0),
                      "t_fixed": number(langevin_t, "Langevin noise level t", 0.001, 1.0)},
@@ -66,23 +91,25 @@ def _progress_cb(progress, names):
 
 @user_errors
 def sampling_view(dataset, means, stds, weights, process, seed, user_data, source, samplers, n_steps, n_particles,
-                  eta, langevin_step, langevin_t, snr, trained=None, progress=gr.Progress()):
-    """API 'sample': run the ticked samplers from one x_init; animation (2D) or paths over the river (1D), final
-    samples, figures; the animation's data to this session's state, for its GIF."""
+                  eta, langevin_step, langevin_t, snr, grid="own", sigma_min=0.0, sigma_max=0.0, rho=7.0, churn=0.0, s_tmin=0.0, s_tmax=SIGMA_LIMIT, s_noise=1.0,
+                  trained=None, progress=gr.Progress()):
+    """API 'sample': run the ticked samplers from one x_init on the chosen step grid; animation (2D) or paths over the
+    river (1D), final samples, figures; the animation's data to this session's state, for its GIF."""
     ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
     seed = check_seed(seed)
     names = _samplers(samplers)
     steps = number(n_steps, "Steps", 0, MAX_STEPS, integer=True) or None
     n = number(n_particles, "Particles", 10, MAX_PARTICLES, integer=True)
-    opts = _options(eta, langevin_step, langevin_t, snr)
+    opts = _options(eta, langevin_step, langevin_t, snr, _edm_options(churn, s_tmin, s_tmax, s_noise))
+    step_grid = _grid(grid, sigma_min, sigma_max, rho)
     score_fn, kind = resolve_score(source, ds, sde, trained)
     nfe = sum(sampler_nfe(SAMPLERS[name], steps) for name in names)
     check_budget(nfe * n * score_cost(source, ds, sde, trained), "Sampling",
                  "Particles, Steps or the number of samplers")
     x_init = sde.prior_sample((n, ds.dim), generator=torch.Generator().manual_seed(seed))
     runs = run_samplers(names, score_fn, sde, x_init, seed=seed, n_steps=steps, options=opts,
-                        callback=_progress_cb(progress, names))
+                        callback=_progress_cb(progress, names), grid=step_grid)
     target, second = reference_samples(ds, n, seed)
     floor = energy_distance(target, second)
     table = [[SAMPLERS[r.name].label, r.n_steps, r.result.nfe, round(r.seconds, 3),
@@ -99,8 +126,11 @@ def sampling_view(dataset, means, stds, weights, process, seed, user_data, sourc
         final = gr.Plot(final_samples_figure([(SAMPLERS[r.name].label, r.result.x.float().numpy()) for r in runs],
                                              target.numpy(), title="Final samples (colour) over fresh data (grey)"),
                         visible=True)
+    grid_note = ("each sampler's own step grid" if step_grid is None else
+                 f"the {step_grid.label} (samplers that follow a grid)")
     note = (f"Score: **{kind}**. All samplers started from the same {n} draws of the prior "
-            f"N(0, {sde.prior_std():.3g}² I). Noise floor = energy distance between two fresh data sets of {n}.")
+            f"N(0, {sde.prior_std():.3g}² I), on {grid_note}. Noise floor = energy distance between two fresh data "
+            f"sets of {n}.")
     return anim, river, final, table, note, gif
 
 
@@ -142,25 +172,58 @@ def _river_with_paths(ds, sde, runs):
 
 @user_errors
 def quality_view(dataset, means, stds, weights, process, seed, user_data, source, samplers, n_particles,
-                 eta, langevin_step, langevin_t, snr, trained=None, progress=gr.Progress()):
-    """API 'quality': energy distance to the data against NFE, each sampler at several step counts."""
+                 eta, langevin_step, langevin_t, snr, grid="own", sigma_min=0.0, sigma_max=0.0, rho=7.0, churn=0.0, s_tmin=0.0, s_tmax=SIGMA_LIMIT, s_noise=1.0,
+                 trained=None, progress=gr.Progress()):
+    """API 'quality': energy distance to the data against NFE, each sampler at several step counts, on the chosen grid."""
     ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
     seed = check_seed(seed)
     names = _samplers(samplers)
     n = number(n_particles, "Particles", 10, MAX_PARTICLES, integer=True)
-    opts = _options(eta, langevin_step, langevin_t, snr)
+    opts = _options(eta, langevin_step, langevin_t, snr, _edm_options(churn, s_tmin, s_tmax, s_noise))
+    step_grid = _grid(grid, sigma_min, sigma_max, rho)
     score_fn, _ = resolve_score(source, ds, sde, trained)
     nfe = sum(sampler_nfe(SAMPLERS[name], s) for name in names for s in QUALITY_STEPS)
     check_budget(nfe * n * score_cost(source, ds, sde, trained), "The quality sweep",
                  "Particles or the number of samplers")
     rows = quality_vs_steps(names, score_fn, sde, ds, n=n, seed=seed, steps=QUALITY_STEPS, options=opts,
-                            callback=lambda i, total, desc: progress(i / total, desc=desc))
+                            callback=lambda i, total, desc: progress(i / total, desc=desc), grid=step_grid)
     for r in rows:
         r["sampler"] = SAMPLERS[r["sampler"]].label
     target, second = reference_samples(ds, n, seed)
+    on = "each sampler's own grid" if step_grid is None else step_grid.label
     return quality_figure(rows, energy_distance(target, second),
-                          title=f"Quality against cost on {ds.label} ({n} samples, same starting noise)")
+                          title=f"Quality against cost on {ds.label}, {on} ({n} samples, same starting noise)")
+
+
+@user_errors
+def steps_view(dataset, means, stds, weights, process, seed, user_data, source, sampler, n_steps, grid="own",
+               sigma_min=0.0, sigma_max=0.0, rho=7.0, trained=None, progress=gr.Progress()):
+    """API 'steps_land': the chosen grid (and uniform t, uniform log-SNR for contrast) on the log-SNR axis with the
+    error of one step of the sampler from exact x_t against a tight reference solve."""
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
+    sde = resolve_process(process)
+    seed = check_seed(seed)
+    sampler = choice(sampler, "sampler", STEP_ERROR_SAMPLERS)
+    steps = number(n_steps, "Steps", 0, MAX_STEPS, integer=True) or 20
+    if steps > STEP_CHART_MAX_STEPS:
+        raise gr.Error(f"The step chart takes at most {STEP_CHART_MAX_STEPS} steps (got {steps}); set Steps lower "
+                       "(0 = 20).")
+    step_grid = _grid(grid, sigma_min, sigma_max, rho) or Grid(SAMPLERS[sampler].spacing)
+    score_fn, kind = resolve_score(source, ds, sde, trained)
+    grids = [step_grid] + [Grid(k) for k in ("uniform", "log_snr") if k != step_grid.kind]
+    per_step = 2 * (REFERENCE_SUBSTEPS + 1)
+    check_budget(len(grids) * steps * per_step * STEP_CHART_PARTICLES * score_cost(source, ds, sde, trained),
+                 "The step chart", "Steps")
+    out = []
+    for k, g in enumerate(grids):
+        rows = step_errors(sampler, score_fn, sde, ds, g, steps, n=STEP_CHART_PARTICLES, seed=seed,
+                           callback=lambda i, total, _k=k: progress((_k + i / total) / len(grids),
+                                                                   desc=f"{grids[_k].label}: step {i}/{total}"))
+        out.append((g.label, rows))
+    lo, hi = sigma_range(sde)
+    return steps_land_figure(out, title=f"Where {steps} steps of {SAMPLERS[sampler].label} land under {sde.label} "
+                                        f"(σ/α from {hi:.3g} to {lo:.3g}; {kind})")
 
 
 def build_sampling_tab(setup: Setup, trained: gr.State, links: Links) -> list:
@@ -171,12 +234,22 @@ def build_sampling_tab(setup: Setup, trained: gr.State, links: Links) -> list:
         n_particles = gr.Slider(100, MAX_PARTICLES, value=2000, step=100, label="Particles", scale=1)
         n_steps = gr.Slider(0, 1000, value=0, step=1, label="Steps (0 = each sampler's default)", scale=1)
     samplers = gr.CheckboxGroup(SAMPLER_CHOICES, value=DEFAULT_SAMPLERS, label="Samplers (same starting noise)")
+    with gr.Row():
+        grid = gr.Dropdown(GRID_CHOICES, value="own", label="Step grid (mapped to the process through σ/α)", scale=2)
+        rho = gr.Number(value=7.0, label="ρ (Karras grid)", minimum=0, maximum=RHO_MAX, scale=1)
+        sigma_min = gr.Number(value=0.0, label="σ_min (σ/α; 0 = the process's end)", minimum=0, scale=1)
+        sigma_max = gr.Number(value=0.0, label="σ_max (σ/α; 0 = the process's start)", minimum=0, scale=1)
     with gr.Accordion("Sampler settings", open=False):
         with gr.Row():
             eta = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label="DDIM η (0 deterministic, 1 = DDPM)")
             snr = gr.Slider(0.0, 1.0, value=0.16, step=0.01, label="PC corrector SNR")
             langevin_step = gr.Number(value=1e-3, label="Langevin step size ε")
             langevin_t = gr.Slider(0.001, 1.0, value=0.01, step=0.001, label="Langevin noise level t")
+        with gr.Row():
+            churn = gr.Slider(0.0, 100.0, value=0.0, step=1.0, label="EDM S_churn (0 = deterministic)")
+            s_tmin = gr.Number(value=0.0, label="EDM S_tmin (σ/α)", minimum=0)
+            s_tmax = gr.Number(value=SIGMA_LIMIT, label="EDM S_tmax (σ/α)", minimum=0)
+            s_noise = gr.Slider(0.9, 1.1, value=1.0, step=0.001, label="EDM S_noise")
     with gr.Row():
         run = gr.Button("Sample", variant="primary")
         quality = gr.Button("Quality vs steps")
@@ -189,12 +262,24 @@ def build_sampling_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     table = gr.Dataframe(headers=["sampler", "steps", "NFE", "time (s)", "energy distance", "noise floor"],
                          label="Figures", interactive=False)
     quality_plot = gr.Plot(label="Quality vs NFE")
-    inputs = setup.inputs + [source, samplers, n_steps, n_particles, eta, langevin_step, langevin_t, snr, trained]
+    gr.Markdown(read_markdown("sampling_grids"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
+    with gr.Row():
+        chart_sampler = gr.Dropdown(STEP_CHART_CHOICES, value="edm", label="Sampler of the step chart", scale=2)
+        steps_btn = gr.Button("Where the steps land", scale=1)
+    steps_plot = gr.Plot(label="Where the steps land")
+    grid_inputs = [grid, sigma_min, sigma_max, rho]
+    edm_inputs = [churn, s_tmin, s_tmax, s_noise]
+    inputs = (setup.inputs + [source, samplers, n_steps, n_particles, eta, langevin_step, langevin_t, snr] + grid_inputs
+              + edm_inputs + [trained])
     sampled = run.click(sampling_view, inputs, [anim, river, final, table, note, downloads.spec], api_name="sample")
     downloads.after(sampled)
-    q_inputs = setup.inputs + [source, samplers, n_particles, eta, langevin_step, langevin_t, snr, trained]
+    q_inputs = (setup.inputs + [source, samplers, n_particles, eta, langevin_step, langevin_t, snr] + grid_inputs
+                + edm_inputs + [trained])
     swept = quality.click(quality_view, q_inputs, quality_plot, api_name="quality")
-    stop.click(None, None, None, cancels=[sampled, swept], api_visibility="private")
+    landed = steps_btn.click(steps_view, setup.inputs + [source, chart_sampler, n_steps] + grid_inputs + [trained],
+                             steps_plot, api_name="steps_land")
+    stop.click(None, None, None, cancels=[sampled, swept, landed], api_visibility="private")
     links.share_many("sampling", score=source, particles=n_particles, steps=n_steps, samplers=samplers, eta=eta,
-                     snr=snr, lstep=langevin_step, lt=langevin_t)
+                     snr=snr, lstep=langevin_step, lt=langevin_t, grid=grid, rho=rho, smin=sigma_min, smax=sigma_max,
+                     churn=churn, chart=chart_sampler)
     return []
