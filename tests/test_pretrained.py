@@ -1,4 +1,4 @@
-"""The shipped toy models: one per built-in dataset (vp_linear) and per 2D dataset (ve); they load, match their
+"""The shipped toy models: one per built-in dataset (vp_linear) and per 2D dataset (ve, and linear: velocity nets); they load, match their
 config, stay small, and sample well: energy distance < 0.01 between 2,000 PF-ODE Heun (100 steps) samples and
 2,000 fresh data samples (the exact-score sampler and two fresh data sets give 0.001-0.004 here: see
 benchmarks/RESULTS_training.md). Timings (load < 0.2 s) live in benchmarks/bench_training.py."""
@@ -12,7 +12,8 @@ from explorer.metrics import energy_distance
 from explorer.pretrained import TOY_MODELS_DIR, list_pretrained, load_pretrained, model_dir
 from explorer.samplers import sample
 
-EXPECTED = sorted([(n, "vp_linear") for n in DATASETS] + [(n, "ve") for n, d in DATASETS.items() if d.dim == 2])
+EXPECTED = sorted([(n, "vp_linear") for n in DATASETS] + [(n, p) for n, d in DATASETS.items() if d.dim == 2
+                                                         for p in ("ve", "linear")])   # linear: velocity nets (#14)
 
 
 def test_every_builtin_dataset_has_its_models():
@@ -30,7 +31,7 @@ def test_model_loads_and_matches_its_config(dataset, process):
     ds = DATASETS[dataset]
     c = m.config
     assert (c.dataset, c.process, c.dim, c.num_classes) == (dataset, process, ds.dim, ds.num_classes)
-    assert c.parameterisation == "eps" and m.sde.name == process
+    assert c.parameterisation == ("u" if process == "linear" else "eps") and m.sde.name == process
     meta = json.loads((model_dir(dataset, process) / "config.json").read_text())
     assert meta["config"] == c.to_dict()
     state = torch.load(model_dir(dataset, process) / "weights.pt", weights_only=True)
