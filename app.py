@@ -12,6 +12,7 @@ from explorer.ui import errors, guard, routes
 from explorer.ui.common import build_setup
 from explorer.ui.exports import forget_session
 from explorer.ui.forward_tab import build_forward_tab
+from explorer.ui.flow_tab import build_flow_tab
 from explorer.ui.guidance_tab import build_guidance_tab
 from explorer.ui.images_tab import build_images_tab
 from explorer.ui.learned_tab import build_learned_tab
@@ -76,6 +77,7 @@ def build_demo() -> gr.Blocks:
                     ("learned", "Learned score", lambda: build_learned_tab(setup, trained, links)),
                     ("sampling", "Sampling", lambda: build_sampling_tab(setup, trained, links)),
                     ("likelihood", "Likelihood", lambda: build_likelihood_tab(setup, trained, links)),
+                    ("flow", "Flow matching", lambda: build_flow_tab(setup, trained, links)),
                     ("guidance", "Guidance", lambda: build_guidance_tab(setup, trained, links)),
                     ("vae", "VAE", lambda: build_vae_tab(setup, trained, links)),
                     ("images", "Images", lambda: build_images_tab(links)),

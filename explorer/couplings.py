@@ -24,6 +24,14 @@ OT_BLOCK = 128        # pairs matched per assignment problem (benchmarks/RESULTS
 #                       straightness it buys at 64-512)
 
 
+S_OT_ELEMENT = 1e-7    # seconds per cost-matrix entry of one assignment (0.4-5.7 ms seen for blocks of 64-256, busy CPU)
+
+
+def ot_step_cost(batch_size: int, block: int = OT_BLOCK) -> float:
+    """Seconds that minibatch OT adds to one training step: ceil(batch / block) assignments of block^2 entries."""
+    return -(-batch_size // block) * S_OT_ELEMENT * min(block, batch_size) ** 2
+
+
 def check_coupling(name) -> str:
     """name if it is a known coupling, else a ValueError with the choices."""
     if not isinstance(name, str) or name not in COUPLINGS:

@@ -30,10 +30,23 @@ VelocityFn = Callable[[Tensor, Tensor], Tensor]    # (x [N, ...], t [N]) -> u [N
 
 
 def path_derivatives(sde: Process, t: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    """(alpha, sigma, alpha', sigma') at t [N], the derivatives by forward-mode autograd of sde.mean_coef, sde.std."""
-    t = t.detach().clone()          # expanded times share memory, which forward-mode AD refuses
-    (a, s), (da, ds) = torch.func.jvp(lambda u: (sde.mean_coef(u), sde.std(u)), (t,), (torch.ones_like(t),))
-    return a, s, da, ds
+    """(alpha, sigma, alpha', sigma') at t [N], the derivatives by autograd of sde.mean_coef, sde.std (not f and g)."""
+    t = t.detach().reshape(-1)
+    if t.numel() > 1 and bool((t == t[0]).all()):       # one time for the whole batch (every sampler step): once
+        return tuple(c.expand(t.shape) for c in path_derivatives(sde, t[:1]))
+    with torch.enable_grad():       # reverse mode, elementwise (each output depends on its own t only); forward-mode
+        u = t.clone().requires_grad_(True)      # levels are process-global and clash across request threads
+        a, s = sde.mean_coef(u), sde.std(u)
+        da, ds = (_ddt(c, u) for c in (a, s))
+    return a.detach(), s.detach(), da, ds
+
+
+def _ddt(c: Tensor, u: Tensor) -> Tensor:
+    """dc/du elementwise (c [N] a function of u [N] entry by entry); 0 where c does not depend on u (VE: alpha = 1)."""
+    if not c.requires_grad:
+        return torch.zeros_like(u)
+    (grad,) = torch.autograd.grad(c.sum(), u, retain_graph=True, allow_unused=True)
+    return torch.zeros_like(u) if grad is None else grad.detach()
 
 
 def posterior_mean(mixture: GaussianMixture, x: Tensor, t, sde: Process) -> tuple[Tensor, Tensor]:
@@ -111,3 +124,34 @@ def monte_carlo_velocity(x: Tensor, t: float, sde: Process, x0_samples: Tensor) 
     w = torch.softmax(-(diff ** 2).sum(-1) / (2 * s ** 2), dim=1)          # p(x_t | x_0) / sum
     eps = diff / s
     return torch.einsum("nm,nmd->nd", w, da * x0_samples[None].to(x) + ds * eps)
+
+
+@torch.no_grad()
+def streamlines(velocity_fn: VelocityFn, t: float, seeds: Tensor, *, step: float, n_steps: int = 20) -> Tensor:
+    """Streamlines of the frozen field u_t (not ODE paths: t stays fixed), through each seed [S, 2], both ways, by
+    midpoint steps of arc length `step` along u / |u|; -> [S, 2 n_steps + 1, 2] (NaN where |u| = 0)."""
+    tt = torch.full((seeds.shape[0],), float(t), dtype=seeds.dtype)
+
+    def direction(x):
+        u = velocity_fn(x, tt)
+        return u / u.norm(dim=1, keepdim=True).clamp_min(1e-12)
+
+    def trace(sign):
+        x, out = seeds, []
+        for _ in range(n_steps):
+            mid = x + 0.5 * sign * step * direction(x)
+            x = x + sign * step * direction(mid)
+            out.append(x)
+        return out
+
+    back, fwd = trace(-1.0), trace(1.0)
+    return torch.stack(back[::-1] + [seeds] + fwd, dim=1)
+
+
+@torch.no_grad()
+def velocity_error_on_grid(velocity_fn: VelocityFn, mixture: GaussianMixture, sde: Process, t: float, pts: Tensor):
+    """||u_theta - u_t|| at points [M, D] against the exact velocity, and log p_t there: -> (error [M], log p_t [M])."""
+    tt = torch.full((pts.shape[0],), float(t))
+    learned = velocity_fn(pts.float(), tt).double()
+    exact = mixture_velocity(mixture, sde)(pts.double(), float(t))
+    return (learned - exact).norm(dim=1), mixture.log_prob(pts.double(), float(t), sde)

@@ -8,7 +8,7 @@ from playwright.sync_api import sync_playwright
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic", "--enable-unsafe-swiftshader"]
-TABS = ["forward", "score", "learned", "sampling", "likelihood", "guidance", "vae", "images", "lessons"]   # tab ids
+TABS = ["forward", "score", "learned", "sampling", "likelihood", "flow", "guidance", "vae", "images", "lessons"]   # tab ids
 
 
 def main(url: str, out: str, width: int = 1280, height: int = 800) -> None:
