@@ -6,6 +6,8 @@ from plotly.subplots import make_subplots
 
 from .style import CLASS_COLORS, FONT, layout_defaults
 
+LABELLED = (0.0, 1.0, 3.0, 8.0)        # the gammas written next to their points (all of them crowd the corner)
+
 
 def fidelity_chart(rows: list[dict], *, title: str = "") -> go.Figure:
     """For each method (rows {method, gamma, accuracy, recall, outside}): left, the fraction classified as the asked-for
@@ -17,7 +19,9 @@ def fidelity_chart(rows: list[dict], *, title: str = "") -> go.Figure:
         rs = [r for r in rows if r["method"] == method]
         color = CLASS_COLORS[i % len(CLASS_COLORS)]
         fig.add_trace(go.Scatter(x=[r.get("recall", r.get("diversity")) for r in rs], y=[r["accuracy"] for r in rs],
-                                 mode="lines+markers+text", text=[f"γ={r['gamma']:g}" for r in rs],
+                                 mode="lines+markers+text",
+                                 text=[f"γ={r['gamma']:g}" if r["gamma"] in LABELLED else "" for r in rs],
+                                 hovertext=[f"γ={r['gamma']:g}" for r in rs],
                                  textposition="top center", name=method, legendgroup=method,
                                  line={"color": color, "width": 3}, marker={"size": 9}), 1, 1)
         if all("outside" in r for r in rs):
