@@ -36,7 +36,9 @@ def browser():
 
 
 def _animation_frame(page):
-    """The plotly page inside the Forward tab's iframe, once its figure and frames are there."""
+    """The plotly page inside the Forward tab's iframe, once its figure and frames are there (the Lessons tab opens
+    first: the Forward tab is opened here)."""
+    page.get_by_role("tab", name="Forward process").click()
     page.wait_for_selector("#forward-anim iframe", timeout=60_000)
     frame = page.frame_locator("#forward-anim iframe")
     frame.locator(".js-plotly-plot").wait_for(timeout=60_000)
@@ -68,16 +70,24 @@ def test_forward_animation_plays(browser, app_url):
 
 
 def test_a_lesson_sets_the_controls_and_opens_its_tab(browser, app_url):
+    """The course opens first with its first lesson's figure; Next walks to the Langevin lesson, whose figure is
+    computed in the lesson, and 'Explore in Sampling' sets its preset and opens that tab."""
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     page.goto(app_url, wait_until="load")
-    page.get_by_role("tab", name="Lessons").click()
-    page.get_by_label("3. Langevin dynamics").check()
-    page.get_by_role("button", name="Open this step").click()
+    page.wait_for_selector("#lesson-figure .js-plotly-plot", timeout=30_000)
+    heading = "() => document.querySelector('#lesson-heading').textContent.includes('{}.')"
+    for k in range(2, 7):
+        page.get_by_role("button", name="Next lesson →").click()
+        page.wait_for_function(heading.format(k), timeout=30_000)
+    assert "Langevin" in page.locator("#lesson-heading").text_content()
+    page.wait_for_function("() => document.querySelector('#lesson-note').textContent.includes('annealed')",
+                           timeout=30_000)
+    page.get_by_role("button", name="Explore in Sampling").click()
     page.wait_for_function("() => [...document.querySelectorAll('button[role=tab]')]"
                            ".some(b => b.textContent.trim() === 'Sampling' && b.getAttribute('aria-selected') === 'true')",
                            timeout=20_000)
     dataset = page.get_by_label("Data distribution p₀")
-    assert "far, light mode" in dataset.input_value()
+    assert "asymmetric 3-mode" in dataset.input_value()
     page.close()
 
 
