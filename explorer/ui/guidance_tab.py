@@ -205,7 +205,7 @@ def field_view(dataset, means, stds, weights, process, seed, user_data, network,
     fine_axis, fine = grid_2d(half, 70)
     log_p = ds.exact().log_prob(fine, t, sde).reshape(70, 70)
     return fields_side_by_side(fine_axis.numpy(), log_p.numpy(), pts.numpy(), clf_vec.numpy(), cfg_vec.numpy(),
-                               titles=("classifier term γ ∇ log p(y | x_t)", "classifier-free term γ (s(x, y) − s(x))"),
+                               titles=("classifier term γ ∇ log p(y | x_t)", "classifier-free term γ (s_θ(x_t, t, y) − s_θ(x_t, t))"),
                                title=f"The guidance term towards {html_text(ds.class_names[y])} at t = {t:.2f} "
                                      "(arrow length ∝ strength)")
 

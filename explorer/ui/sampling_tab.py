@@ -59,7 +59,7 @@ def _options(eta, langevin_step, langevin_t, snr, edm_opts=None) -> dict[str, di
         "ddim": {"eta": number(eta, "DDIM η", 0.0, 1.0)},
         "langevin": {"step_size": number(langevin_step, "Langevin step size", 1e-6, 1.0),
                      "t_fixed": number(langevin_t, "Langevin noise level t", 0.001, 1.0)},
-        "pc": {"snr": number(snr, "Corrector SNR", 0.0, 1.0)},
+        "pc": {"snr": number(snr, "Corrector step ratio r", 0.0, 1.0)},
         "pf_rk45": {"max_nfe": RK45_MAX_NFE},
     }
 
@@ -242,8 +242,8 @@ def build_sampling_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     with gr.Accordion("Sampler settings", open=False):
         with gr.Row():
             eta = gr.Slider(0.0, 1.0, value=0.0, step=0.05, label="DDIM η (0 deterministic, 1 = DDPM)")
-            snr = gr.Slider(0.0, 1.0, value=0.16, step=0.01, label="PC corrector SNR")
-            langevin_step = gr.Number(value=1e-3, label="Langevin step size ε")
+            snr = gr.Slider(0.0, 1.0, value=0.16, step=0.01, label="PC corrector step ratio r")
+            langevin_step = gr.Number(value=1e-3, label="Langevin step size τ")
             langevin_t = gr.Slider(0.001, 1.0, value=0.01, step=0.001, label="Langevin noise level t")
         with gr.Row():
             churn = gr.Slider(0.0, 100.0, value=0.0, step=1.0, label="EDM S_churn (0 = deterministic)")
