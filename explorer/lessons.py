@@ -88,6 +88,7 @@ TRACKS = {
     "chan": "Chan: VAE → DDPM → SMLD → SDE",
     "luo": "Luo: ELBO → variational diffusion → three objectives → score → guidance",
     "notes": "Lecture notes: DDPM → DDIM → guidance",
+    "more": "Beyond: flow matching and the design space",
 }
 VP, VE = "vp_linear", "ve"
 
@@ -664,6 +665,80 @@ def fig_digits(gamma: float) -> LessonFigure:
     return LessonFigure(fig, facts, note)
 
 
+# --- beyond the tutorials: flow matching and the design space ---------------------------------------------------------
+EULER_STEPS = (1, 2, 4, 8, 16)
+
+
+def fig_flow(_=None) -> LessonFigure:
+    from .viz.flow import few_steps_figure
+
+    ds = get_dataset("ring8")
+    n = 600
+    target, second = reference_samples(ds, n, 0)
+    floor = energy_distance(target, second)
+    rows, facts = [], {"floor": floor}
+    for name in ("linear", VP):
+        sde = get_process(name)
+        x_init = sde.prior_sample((n, 2), generator=_gen(0))
+        eds = [energy_distance(sample("pf_euler", exact_score(ds, sde), sde, x_init, n_steps=s).x.float(), target)
+               for s in EULER_STEPS]
+        rows.append((sde.label, eds))
+        for s, e in zip(EULER_STEPS, eds):
+            facts[f"{name}_{s}"] = e
+    fig = few_steps_figure(EULER_STEPS, rows, floor=floor,
+                           title="Euler steps of the exact ODE: the linear path against VP (ring, 600 samples)")
+    note = ("Energy distance, linear path / VP: " + "; ".join(
+        f"{s} step{'s' if s > 1 else ''} {facts[f'linear_{s}']:.3f} / {facts[f'{VP}_{s}']:.3f}" for s in EULER_STEPS)
+        + f" (floor {floor:.4f}).")
+    return LessonFigure(fig, facts, note)
+
+
+def fig_couplings(_=None) -> LessonFigure:
+    from .couplings import ot_pair, pair_cost
+
+    ds = get_dataset("ring8")
+    x0, _ = ds.sample(256, generator=_gen(1))
+    eps = torch.randn(256, 2, generator=_gen(2))
+    eps_ot = ot_pair(x0, eps)
+    k = 60
+    bg, _ = ds.sample(600, generator=_gen(5))
+    fig = vz.pairs_figure([("independent pairs", x0[:k].numpy(), eps[:k].numpy()),
+                           ("minibatch OT pairs (256)", x0[:k].numpy(), eps_ot[:k].numpy())], bg.numpy(),
+                          half_width=3.2, title="The straight conditional paths x₀ → ε a flow-matching batch trains on")
+    facts = {"cost_independent": pair_cost(x0, eps), "cost_ot": pair_cost(x0, eps_ot)}
+    note = (f"Mean squared path length E‖x₀ − ε‖²: independent {facts['cost_independent']:.2f}, minibatch OT "
+            f"{facts['cost_ot']:.2f} (batch of 256).")
+    return LessonFigure(fig, facts, note)
+
+
+GRID_STEPS = (4, 8, 16, 32)
+
+
+def fig_grids(_=None) -> LessonFigure:
+    from .samplers.grids import GRID_LABELS
+
+    ds, sde = get_dataset("ring8"), get_process(VP)
+    n = 600
+    score = exact_score(ds, sde)
+    x_init = sde.prior_sample((n, 2), generator=_gen(0))
+    target, second = reference_samples(ds, n, 0)
+    floor = energy_distance(target, second)
+    series, facts = [], {"floor": floor}
+    for grid in ("uniform", "log_snr", "karras", "quadratic"):
+        eds = [energy_distance(sample("ddim", score, sde, x_init, n_steps=s, spacing=grid).x.float(), target)
+               for s in GRID_STEPS]
+        series.append((GRID_LABELS[grid], np.maximum(eds, 1e-6)))
+        for s, e in zip(GRID_STEPS, eds):
+            facts[f"{grid}_{s}"] = e
+    fig = vz.curves_figure(np.array(GRID_STEPS), series, x_title="DDIM steps", y_title="energy distance to data",
+                           log_x=True, log_y=True, markers=True, hlines=[(floor, "noise floor")],
+                           title="Where the steps go: DDIM (η = 0) on four grids, same noise, exact score")
+    note = ("Energy distance at 4 steps: " + ", ".join(f"{GRID_LABELS[g]} {facts[f'{g}_4']:.3f}" for g in
+                                                       ("uniform", "log_snr", "karras", "quadratic"))
+            + f"; at 32 steps all within {max(abs(facts[f'{g}_32'] - facts['uniform_32']) for g in ('log_snr', 'karras', 'quadratic')):.4f} of each other.")
+    return LessonFigure(fig, facts, note)
+
+
 # --- the course --------------------------------------------------------------------------------------------------------
 LESSONS: tuple[Lesson, ...] = (
     # Chan: VAE -> DDPM -> SMLD -> SDE
@@ -957,6 +1032,47 @@ LESSONS: tuple[Lesson, ...] = (
         "With deterministic DDIM each image is a fixed function of its noise; γ changes the vector field, not the start, "
         "so the coarse layout decided at large $t$ often survives.",
         fig_digits, Control("guidance scale γ", 0.0, 8.0, 0.5, 3.0), ("images",), None),
+    # Beyond the tutorials: flow matching and the design space
+    Lesson(
+        "more-flow", "more", "Flow matching: the linear path",
+        "Flow matching (Lipman et al.; rectified flow, Liu et al.) uses the path $x_t = (1 - t)\\,x_0 + t\\,\\varepsilon$: "
+        "$\\alpha(t) = 1 - t$, $\\sigma(t) = t$. Each pair's conditional path is a straight line with velocity "
+        "$\\varepsilon - x_0$; the network learns their average given $x_t$, the marginal velocity $u_t(x)$, which is "
+        "exactly the probability-flow ODE's velocity for this path. Here $u_t$ is exact (the mixture's) and the ODE is solved "
+        "by plain Euler steps, for the linear path and for VP.",
+        "Straight conditional paths do not make the marginal ODE straight: one Euler step of the linear path lands far from "
+        "the data, because the marginal paths bend where pairs cross. From 4 to 8 steps the linear path is closer to the "
+        "data than VP's ODE with the same steps; by 16 both are at their limit.",
+        "If every conditional path is straight, why does the marginal flow curve?",
+        "Many pairs $(x_0, \\varepsilon)$ pass through the same $x_t$ in different directions; $u_t(x)$ averages them, and the "
+        "average direction changes along the way. A coupling that uncrosses the pairs (next lesson) straightens it.",
+        fig_flow, None, ("flow",), ("ring8", "linear")),
+    Lesson(
+        "more-couplings", "more", "Couplings: pairing data with noise",
+        "Flow matching is free to choose which noise $\\varepsilon$ goes with which $x_0$. *Independent* pairs are the "
+        "default; *minibatch optimal transport* permutes the noises of a batch so that the total squared length "
+        "$\\sum \\|x_0 - \\varepsilon\\|^2$ is smallest; *reflow* pairs each $\\varepsilon$ with where a trained flow "
+        "takes it. Shorter, uncrossed pairs give a straighter marginal flow that few steps can follow.",
+        "Independent pairs cross the whole picture; OT pairs join each mode to the noise nearest it, and their mean squared "
+        "length is many times smaller (the note).",
+        "Does the OT coupling change what distribution the flow produces?",
+        "No: every coupling keeps the marginals $p_0$ and $\\mathcal N(0, I)$, so the flow still maps noise to the data; "
+        "only the paths, and so the number of steps needed, change (exactly so for reflow, approximately for OT on "
+        "minibatches).",
+        fig_couplings, None, ("flow",), ("ring8", "linear")),
+    Lesson(
+        "more-grids", "more", "The design space: where the steps go",
+        "A sampler's $N$ steps can be spaced uniformly in $t$, uniformly in the log-SNR $\\lambda$, on Karras et al.'s "
+        "grid $\\sigma_i = (\\sigma_{\\max}^{1/\\rho} + \\tfrac{i}{N}(\\sigma_{\\min}^{1/\\rho} - "
+        "\\sigma_{\\max}^{1/\\rho}))^{\\rho}$ with $\\rho = 7$, or quadratically in $t$ (DDIM's). Same sampler (DDIM, "
+        "$\\eta = 0$), same noise, exact score: only the grid changes.",
+        "At 4 steps the uniform grid is far worse than the others (it wastes steps at high noise where little happens); the "
+        "quadratic grid, which crowds the steps near the data, is best here. By 32 steps every grid gives the same "
+        "answer: the grid matters only when steps are few.",
+        "Why do good grids crowd their steps at low noise?",
+        "Near the data the score changes fastest (sharp modes, fine detail), so that is where a fixed step makes the largest "
+        "error; at high noise $p_t$ is nearly Gaussian and large steps are almost exact.",
+        fig_grids, None, ("sampling",), ("ring8", VP)),
 )
 LESSON_BY_KEY = {lesson.key: lesson for lesson in LESSONS}
 

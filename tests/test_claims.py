@@ -185,6 +185,28 @@ def test_digits_guidance_reads_as_the_asked_digit():
     assert f["hits_0"] <= 3 and f["hits_1"] >= 5 and f["hits_3"] >= 5
 
 
+# --- beyond: flow matching and the design space ---------------------------------------------------------------------
+def test_linear_path_needs_several_euler_steps_then_beats_vp():
+    f = facts("more-flow")
+    assert f["linear_1"] > 10 * f["linear_8"]                              # one step lands far from the data
+    assert f["linear_4"] < f["vp_linear_4"] and f["linear_8"] < f["vp_linear_8"]
+    assert abs(f["linear_16"] - f["vp_linear_16"]) < 0.002                # both at their limit by 16
+
+
+def test_minibatch_ot_pairs_are_much_shorter():
+    f = facts("more-couplings")
+    assert abs(f["cost_independent"] - 4.0) < 0.6      # E||x0||^2 + E||eps||^2 = 2 + 2 for unit-variance 2D data
+    assert f["cost_ot"] < f["cost_independent"] / 3
+
+
+def test_the_grid_matters_only_at_few_steps():
+    f = facts("more-grids")
+    others = ("log_snr", "karras", "quadratic")
+    assert all(f["uniform_4"] > 1.5 * f[f"{g}_4"] for g in others)
+    assert f["quadratic_4"] == min(f[f"{g}_4"] for g in others + ("uniform",))
+    assert all(abs(f[f"{g}_32"] - f["uniform_32"]) < 0.001 for g in others)
+
+
 # --- the tabs' texts and the README ----------------------------------------------------------------------------------
 def test_digits_model_trained_on_the_stated_count():
     from explorer.digits import digits_split
@@ -221,3 +243,7 @@ def test_forward_process_prior_is_approximate():
     sde = get_process("vp_linear")
     a1 = float(sde.mean_coef(torch.tensor(1.0, dtype=torch.float64)))
     assert 0 < a1 < 0.01                                              # p_1 is not exactly the prior
+
+
+def test_readme_counts_the_lessons():
+    assert f"A course of {len(L.LESSONS)} lessons" in (ROOT / "README.md").read_text(encoding="utf-8")

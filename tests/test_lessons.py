@@ -18,9 +18,10 @@ KEYS = [lesson.key for lesson in LESSONS]
 def test_at_least_fifteen_lessons_in_three_tracks():
     assert len(LESSONS) >= 15
     assert len(set(KEYS)) == len(KEYS)
-    assert set(TRACKS) == {"chan", "luo", "notes"}
-    for track in TRACKS:
+    assert set(TRACKS) == {"chan", "luo", "notes", "more"}     # the three tutorials, and flow matching / design space
+    for track in ("chan", "luo", "notes"):
         assert sum(lesson.track == track for lesson in LESSONS) >= 4, track
+    assert sum(lesson.track == "more" for lesson in LESSONS) >= 2
     tracks = [lesson.track for lesson in LESSONS]          # each track is one contiguous run, in TRACKS' order
     assert sorted(dict.fromkeys(tracks), key=list(TRACKS).index) == list(dict.fromkeys(tracks)) == list(TRACKS)
 
@@ -38,6 +39,8 @@ def test_each_track_follows_its_tutorials_order():
         < _pos("luo-classifier") < _pos("luo-cfg")
     # the lecture notes: DDPM -> DDIM -> guidance
     assert _pos("notes-posterior") < _pos("notes-ddim") < _pos("notes-digits")
+    # beyond them: flow matching, then the design space
+    assert _pos("notes-digits") < _pos("more-flow") < _pos("more-couplings") < _pos("more-grids")
 
 
 @pytest.mark.parametrize("key", KEYS)

@@ -9,7 +9,7 @@ from .common import Setup, number, read_markdown, user_errors
 
 LATEX = [{"left": "$$", "right": "$$", "display": True}, {"left": "$", "right": "$", "display": False}]
 TAB_LABELS = {"forward": "Forward process", "score": "Score field", "learned": "Learned score", "sampling": "Sampling",
-              "likelihood": "Likelihood", "guidance": "Guidance", "vae": "VAE", "images": "Images"}
+              "likelihood": "Likelihood", "guidance": "Guidance", "vae": "VAE", "images": "Images", "flow": "Flow matching"}
 FIRST = LESSONS[0].key
 
 
@@ -89,7 +89,7 @@ def open_in_tab(key):
 
 def build_lessons_tab(setup: Setup, tabs: gr.Tabs) -> list:
     """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens (the first lesson's figure)."""
-    gr.Markdown(f"### The course: {len(LESSONS)} lessons in three tracks\nEach track follows its tutorial's order. Every "
+    gr.Markdown(f"### The course: {len(LESSONS)} lessons\nThree tracks follow their tutorials' order, a fourth goes beyond them. Every "
                 "figure is computed now, by the same code as the other tabs; change the slider to recompute it, answer "
                 "the question before you reveal the answer, and open the tab it explains to explore further.")
     key = gr.State(FIRST)

@@ -174,3 +174,25 @@ def image_rows_figure(rows: list[tuple[str, np.ndarray]], *, title: str = "") ->
     fig.update_layout(**layout_defaults(title, height=130 * len(rows) + 80))
     fig.update_annotations(font_size=FONT["base"])
     return fig
+
+
+def pairs_figure(panels: list[tuple[str, np.ndarray, np.ndarray]], background: np.ndarray, *, half_width: float,
+                 title: str = "") -> go.Figure:
+    """Side by side: each panel (title, x0 [K, 2], eps [K, 2]) draws the straight segments x0 -> eps over grey data."""
+    k = len(panels)
+    fig = make_subplots(rows=1, cols=k, subplot_titles=[p[0] for p in panels], horizontal_spacing=0.04)
+    for i, (_, a, b) in enumerate(panels):
+        fig.add_trace(go.Scattergl(x=background[:, 0], y=background[:, 1], mode="markers", showlegend=False,
+                                   marker={"size": 3, "color": GREY}, hoverinfo="skip"), 1, i + 1)
+        xs = np.stack([a[:, 0], b[:, 0], np.full(len(a), np.nan)], 1).reshape(-1)
+        ys = np.stack([a[:, 1], b[:, 1], np.full(len(a), np.nan)], 1).reshape(-1)
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", line={"color": LEARNED_COLOR, "width": 1}, hoverinfo="skip",
+                                 name="x₀ → ε", showlegend=i == 0), 1, i + 1)
+        fig.add_trace(go.Scatter(x=b[:, 0], y=b[:, 1], mode="markers", marker={"size": 5, "color": EXACT_COLOR},
+                                 name="ε", showlegend=i == 0, hoverinfo="skip"), 1, i + 1)
+        fig.update_xaxes(range=[-half_width, half_width], constrain="domain", row=1, col=i + 1)
+        fig.update_yaxes(range=[-half_width, half_width], scaleanchor=f"x{i + 1 if i else ''}", scaleratio=1,
+                         constrain="domain", row=1, col=i + 1)
+    fig.update_layout(**layout_defaults(title, height=HEIGHT), legend={"orientation": "h", "y": -0.1})
+    fig.update_annotations(font_size=FONT["base"])
+    return fig
