@@ -21,9 +21,10 @@ from ..process import get_process
 from ..scores import exact_score
 from ..straightness import FEW_STEPS, conditional_and_marginal_paths, quality_vs_steps, straightness
 from ..velocity import exact_velocity, streamlines, velocity_error_on_grid, velocity_from_score
-from ..viz.flow import EXACT, LEARNED, curves_1d, few_steps_figure, field_panels, paths_figure
-from ..viz.learned import error_map, loss_figure
-from .common import (PROCESS_CHOICES, Setup, check_seed, choice, number, read_markdown, resolve_dataset, user_errors)
+from ..viz.flow import EXACT, LEARNED, curves_1d, few_steps_figure, field_panels, paths_figure, velocity_error_map
+from ..viz.learned import loss_figure
+from .common import (PROCESS_CHOICES, Setup, check_seed, choice, number, read_markdown, resolve_dataset,
+                     resolve_process, user_errors)
 from .link import Links
 from .streaming import stream_reports
 
@@ -102,23 +103,44 @@ def field_view(dataset, means, stds, weights, process, seed, user_data, t, n_sid
     return field_figure(ds, other, t, n, bool(show_streamlines))
 
 
+def paths_plot(ds, sde, n: int, g: torch.Generator):
+    """n pairs (x_0, eps): their conditional paths x_t = alpha x_0 + sigma eps and the exact marginal ODE paths from the
+    same x_T under sde, over p_0 (2D only)."""
+    if ds.dim != 2:
+        raise gr.Error("Conditional and marginal paths are drawn for 2D data: pick a 2D dataset.")
+    x0, _ = ds.sample(n, generator=g, dtype=torch.float64)
+    eps = torch.randn(n, 2, generator=g, dtype=torch.float64)
+    pp = conditional_and_marginal_paths(exact_score(ds, sde), sde, x0, eps)
+    lim = max(3.0, float(pp.conditional.abs().max()) * 1.05)
+    axis, fine = grid_2d(lim, 70)
+    log_p0 = ds.exact().log_prob(fine, sde.t_min, sde).reshape(70, 70).numpy()
+    moved = float((pp.marginal[-1] - pp.x0).norm(dim=1).median())
+    shape = "straight" if sde.name == FLOW else "curved unless the path is linear"
+    return paths_figure(pp.conditional.numpy(), pp.marginal.numpy(), pp.x0.numpy(), axis=axis.numpy(), log_p0=log_p0,
+                        title=f"{sde.label}: conditional paths ({shape}) vs the exact marginal ODE "
+                              f"(median landing {moved:.2f} from x₀)")
+
+
 @user_errors
 def paths_view(dataset, means, stds, weights, process, seed, user_data, n_paths):
-    """API 'flow_paths': straight conditional paths (x_0 -> eps) and the curved marginal ODE paths from the same x_T."""
+    """API 'flow_paths': straight conditional paths (x_0 -> eps) of the linear path and the curved marginal ODE paths
+    from the same x_T."""
     ds = resolve_dataset(dataset, means, stds, weights, user_data)
     g = torch.Generator().manual_seed(check_seed(seed))
     n = number(n_paths, "Paths", 1, MAX_PATHS, integer=True)
-    if ds.dim != 2:
-        raise gr.Error("Conditional and marginal paths are drawn for 2D data: pick a 2D dataset.")
-    flow = get_process(FLOW)
-    x0, _ = ds.sample(n, generator=g, dtype=torch.float64)
-    eps = torch.randn(n, 2, generator=g, dtype=torch.float64)
-    pp = conditional_and_marginal_paths(exact_score(ds, flow), flow, x0, eps)
-    axis, fine = grid_2d(3.0, 70)
-    log_p0 = ds.exact().log_prob(fine, flow.t_min, flow).reshape(70, 70).numpy()
-    moved = float((pp.marginal[-1] - pp.x0).norm(dim=1).median())
-    return paths_figure(pp.conditional.numpy(), pp.marginal.numpy(), pp.x0.numpy(), axis=axis.numpy(), log_p0=log_p0,
-                        title=f"Straight conditional paths vs the exact marginal ODE (median landing {moved:.2f} from x₀)")
+    check_budget(2 * 60 * n * mixture_cost(ds.exact()), "These paths", "Pairs")
+    return paths_plot(ds, get_process(FLOW), n, g)
+
+
+@user_errors
+def forward_paths_view(dataset, means, stds, weights, process, seed, user_data, n_paths):
+    """API 'forward_paths': the same under the chosen process (its conditional paths curve unless it is linear)."""
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
+    sde = resolve_process(process)
+    g = torch.Generator().manual_seed(check_seed(seed))
+    n = number(n_paths, "Paths", 1, MAX_PATHS, integer=True)
+    check_budget(2 * 60 * n * mixture_cost(ds.exact()), "These paths", "Pairs")
+    return paths_plot(ds, sde, n, g)
 
 
 def learned_vs_exact(velocity_fn, ds, t: float, title: str):
@@ -237,8 +259,8 @@ def compare_view(dataset, means, stds, weights, process, seed, user_data, source
     axis, pts = grid_2d(half, 60)
     err, log_p = velocity_error_on_grid(fn, ds.exact(), get_process(FLOW), t, pts)
     w = torch.exp(log_p - log_p.max())
-    emap = error_map(axis.numpy(), err.reshape(60, 60).numpy(), log_p.reshape(60, 60).numpy(),
-                     title=f"‖u_θ − u_t‖ weighted by p_t at t = {t:.2f} (mean {float((err * w).sum() / w.sum()):.3f})")
+    emap = velocity_error_map(axis.numpy(), err.reshape(60, 60).numpy(), log_p.reshape(60, 60).numpy(),
+                              title=f"p_t-weighted mean error {float((err * w).sum() / w.sum()):.3f}")
     return fields, gr.Plot(emap, visible=True)
 
 
@@ -289,7 +311,7 @@ def build_flow_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     gr.Markdown(read_markdown("flow"), latex_delimiters=latex)
     flows = gr.State({})            # this session's flows, one per coupling (and "last"), never shared
     with gr.Row():
-        t = gr.Slider(0.01, 0.99, value=0.5, step=0.01, label="Time t")
+        t = gr.Slider(0.01, 0.99, value=0.3, step=0.01, label="Time t")
         n_side = gr.Slider(5, MAX_ARROWS, value=17, step=1, label="Arrows per side (2D)")
         stream = gr.Checkbox(value=True, label="Streamlines")
     field = gr.Plot(label="Velocity, score and PF-ODE velocity")
@@ -337,9 +359,8 @@ def build_flow_tab(setup: Setup, trained: gr.State, links: Links) -> list:
 
     gr.Markdown("### Straighter paths, fewer steps")
     steps_btn = gr.Button("Measure every flow at 1, 2, 4, 8, 16 Euler steps")
-    with gr.Row():
-        steps_plot = gr.Plot(label="Quality vs steps", scale=3)
-        steps_note = gr.Markdown()
+    steps_plot = gr.Plot(label="Quality vs steps")
+    steps_note = gr.Markdown()
     steps_btn.click(steps_view, setup.inputs + [trained, flows], [steps_plot, steps_note], api_name="flow_steps",
                     show_progress="minimal")
     links.share_many("flow", t=t, arrows=n_side, streamlines=stream, pairs=n_paths, coupling=coupling, steps=steps,

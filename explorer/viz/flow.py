@@ -100,12 +100,24 @@ def few_steps_figure(steps, rows, *, floor: float | None = None, title: str = ""
     for i, (name, eds) in enumerate(rows):
         fig.add_trace(go.Scatter(x=list(steps), y=[max(float(e), 1e-6) for e in eds], mode="lines+markers", name=name,
                                  line={"color": CLASS_COLORS[i % len(CLASS_COLORS)], "width": 3}))
-    if floor is not None:
-        fig.add_hline(y=floor, line={"color": "#777", "dash": "dot"}, annotation_text="noise floor (two data sets)",
-                      annotation_position="bottom left")
+    if floor is not None:       # a trace, not add_hline: its annotation lands at the wrong height on a log axis
+        fig.add_trace(go.Scatter(x=[steps[0], steps[-1]], y=[floor, floor], mode="lines", name="noise floor (two data sets)",
+                                 line={"color": "#777", "dash": "dot", "width": 2}, hoverinfo="skip"))
     fig.update_xaxes(title="Euler steps (NFE)", type="log", tickvals=list(steps))
     fig.update_yaxes(title="energy distance to the data", type="log", exponentformat="power")
     fig.update_layout(**layout_defaults(title, height=430), legend={"x": 0.55, "y": 0.99})
+    return fig
+
+
+def velocity_error_map(axis: np.ndarray, error: np.ndarray, log_p: np.ndarray, *, title: str = "") -> go.Figure:
+    """2D: ||u_θ − u_t|| weighted by p_t / max p_t on the grid (axis [G], maps [G, G])."""
+    w = np.exp(log_p - log_p.max())
+    fig = go.Figure(go.Heatmap(x=axis.astype(np.float32), y=axis.astype(np.float32), z=(error * w).astype(np.float32),
+                               colorscale="Inferno", colorbar={"title": {"text": "‖u_θ − u_t‖ · p_t/max p_t",
+                                                                          "side": "right"}, "thickness": 12}))
+    fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain")
+    fig.update_xaxes(constrain="domain")
+    fig.update_layout(**layout_defaults(title, height=440))
     return fig
 
 
