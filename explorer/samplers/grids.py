@@ -141,8 +141,8 @@ class Grid:
         if not s_lo < s_hi:
             raise ValueError(f"σ_min of the Karras grid must be below σ_max, got σ_min = {s_lo:.4g} ≥ σ_max = {s_hi:.4g}")
         ramp = torch.linspace(0, 1, n_steps + 1, dtype=torch.float64)
-        inv = 1.0 / self.rho
-        out = (s_hi ** inv + ramp * (s_lo ** inv - s_hi ** inv)) ** self.rho
+        q = math.exp(math.log(s_lo / s_hi) / self.rho)          # (s_min / s_max)^(1/rho), no overflow at small rho
+        out = s_hi * ((1 - ramp) + ramp * q) ** self.rho        # = eq. 5 divided through by s_max^(1/rho)
         out[0], out[-1] = s_hi, s_lo
         return out
 
@@ -180,7 +180,7 @@ class Grid:
             ts[-1] = t_end
         if (ts[1:] >= ts[:-1]).any():
             raise ValueError(f"the {self.label} with {n_steps} steps has coinciding times under {sde.label}: "
-                             "use fewer steps or a wider σ range")
+                             "use fewer steps, a larger ρ or a wider σ range")
         return ts
 
 
