@@ -12,21 +12,23 @@ from ..fields import arrow_lengths, evaluate_score, grid_2d
 from ..forward import view_half_width
 from ..gpu import gpu_call
 from ..learned import error_on_grid, error_over_time, nearest_reference_distance
+from ..live import LiveView, score_watch
 from ..nn.networks import ScoreNet, ScoreNetConfig
 from ..samplers import sample
 from ..scores import exact_score, mixture_score
 from ..nn.training import DEFAULTS, TrainingDiverged, train
-from ..viz.learned import curves_side_by_side, error_curve, error_map, fields_side_by_side, loss_figure
+from ..viz.learned import curves_side_by_side, error_curve, error_map, fields_side_by_side, training_figure
 from ..viz.sampling import final_samples_figure
 from .common import Setup, check_seed, number, read_markdown, resolve_dataset, resolve_process, user_errors
 from .link import Links
 from .sources import resolve_score
-from .streaming import stream_reports
+from .streaming import progress_line, stream_reports
 
 PARAMETERISATIONS = [("predict ε (DDPM)", "eps"), ("predict x₀", "x0"), ("predict the score", "score")]
 MAX_STEPS, REPORT_EVERY = 20_000, 50
 FIELD_SIDE = 17
 MEMO_POINTS = 100       # a small training set makes the ideal denoiser's memorisation plain to see
+DATA_SHOWN = 600        # grey data points under the live samples
 
 
 @dataclass(frozen=True)
@@ -56,28 +58,40 @@ def exact_field(ds, sde, t: float) -> ExactField:
     return ExactField(pts, log_p.numpy(), exact_v.numpy(), fine_axis.numpy(), spacing)
 
 
-def field_view(model_score, ds, sde, t: float, title: str, exact: ExactField | None = None):
-    """Learned next to exact: arrows in 2D (normalised), curves in 1D; `exact` reused when given."""
+def field_view(model_score, ds, sde, t: float, title: str, exact: ExactField | None = None,
+               live: LiveView | None = None):
+    """Learned next to exact: arrows in 2D (normalised), curves in 1D; `exact` reused when given; with `live`, the
+    network's latest samples from the fixed x_T over the data beside them."""
     exact = exact if exact is not None else exact_field(ds, sde, t)
     learned = evaluate_score(model_score, exact.x.float(), t)
+    kw = {} if live is None else dict(samples=live.samples, data=live.reference[:DATA_SHOWN],
+                                      samples_title=f"its samples from one fixed x_T (step {live.sample_step})")
     if ds.dim == 1:
         return curves_side_by_side(exact.x[:, 0].numpy(), exact.density, learned[:, 0].numpy(), exact.score,
-                                   title=title)
+                                   title=title, **kw)
     learned = arrow_lengths(learned, exact.spacing, normalize=True)
     return fields_side_by_side(exact.fine_axis, exact.density, exact.x.numpy(), learned.numpy(), exact.score,
-                               title=title)
+                               title=title, **kw)
 
 
-def _loss_plot(losses):
+def _curves_plot(losses, live: LiveView, total: int):
+    """The loss (one curve per loss the training reports) and the live samples' energy distance over the steps."""
     steps = np.arange(1, len(losses) + 1) * REPORT_EVERY
-    return loss_figure(steps, np.asarray(losses))
+    return training_figure(steps, np.asarray(losses), np.asarray(live.steps), np.asarray(live.distances), live.floor,
+                           total_steps=total)
+
+
+def _live_status(step: int, total: int, loss: float, live: LiveView, elapsed: float) -> str:
+    ed = live.last_distance
+    return (f"{progress_line(step, total)} step **{step}/{total}** · loss {loss:.4f} · samples' energy distance "
+            f"**{ed:.4f}** (noise floor {live.floor:.4f}) · {elapsed:.1f} s")
 
 
 @user_errors
 @gpu_call(duration=120)
-def train_view(dataset, means, stds, weights, process, seed, user_data, parameterisation, steps, lr, width, t,
-               progress=gr.Progress()):
-    """API 'train': trains a score network (streamed: loss curve, learned vs exact field, status); the model goes to this session's state."""
+def train_view(dataset, means, stds, weights, process, seed, user_data, parameterisation, steps, lr, width, t):
+    """API 'train': trains a score network (streamed: loss and sample-distance curves, learned vs exact field with the
+    samples from one fixed x_T, status); the model goes to this session's state."""
     ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
     seed = check_seed(seed)
@@ -92,9 +106,11 @@ def train_view(dataset, means, stds, weights, process, seed, user_data, paramete
     check_budget(steps * per_step, "This training",
                  f"Training steps (about {int(BUDGET_S / per_step):,} fit at width {width}) or Width")
     exact = exact_field(ds, sde, t)       # the same at every report
+    watch = score_watch(ds, sde, seed=seed)   # samples from one fixed x_T, within a share of the training time
 
     def snapshot(p):      # called in the worker: copy what the page needs before training moves on
-        return p.step, p.steps, p.loss, p.model.copy().to("cpu"), list(p.model.losses), p.elapsed_s
+        watch(p.model, p.step, p.elapsed_s, final=p.step == p.steps)
+        return p.step, p.steps, p.loss, p.model.copy().to("cpu"), list(p.model.losses), p.elapsed_s, watch.view()
 
     def work(report):
         return train(config, ds, sde, steps=steps, lr=lr, seed=seed, report_every=REPORT_EVERY,
@@ -105,18 +121,21 @@ def train_view(dataset, means, stds, weights, process, seed, user_data, paramete
         for kind, value in stream_reports(work):
             if kind == "report":
                 last = value
-                step, total, loss, model, losses, elapsed = value
-                progress(step / total, desc=f"training: step {step}/{total}")
-                yield (_loss_plot(losses), field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, step {step}", exact),
-                       f"step **{step}/{total}** · loss {loss:.4f} · {elapsed:.1f} s", gr.skip())
+                step, total, loss, model, losses, elapsed, live = value
+                yield (_curves_plot(losses, live, total),
+                       field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, step {step}", exact, live),
+                       _live_status(step, total, loss, live, elapsed), gr.skip())
             else:
                 model = value.to("cpu")        # views evaluate on the CPU (and ZeroGPU hands back CPU tensors)
                 done = model.info["steps"]
+                live = last[6] if last is not None else watch.view()
                 why = "" if done >= steps else f" (stopped before {steps}: the time limit per request was reached)"
-                status = (f"Done: **{done} steps**{why} in {last[5]:.1f} s, final loss "
-                          f"{model.losses[-1]:.4f}. Your network is used wherever you pick *My trained network*.")
-                yield (_loss_plot(model.losses), field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, trained", exact),
-                       status, model)
+                took = f" in {last[5]:.1f} s" if last is not None else ""
+                status = (f"Done: **{done} steps**{why}{took}, final loss {model.losses[-1]:.4f}, samples' energy "
+                          f"distance **{live.last_distance:.4f}** (noise floor {live.floor:.4f}). Your network is used "
+                          f"wherever you pick *My trained network*.")
+                yield (_curves_plot(model.losses, live, steps),
+                       field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, trained", exact, live), status, model)
     except (TrainingDiverged, ValueError) as e:
         raise gr.Error(str(e)) from None
 
@@ -173,12 +192,13 @@ def build_learned_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     with gr.Row():
         train_btn = gr.Button("Train", variant="primary")
         stop_btn = gr.Button("Stop", variant="stop")
-    status = gr.Markdown()
-    with gr.Row():
-        loss_plot = gr.Plot(label="Loss", scale=1)
-        field_plot = gr.Plot(label="Learned and exact score", scale=2)
+    status = gr.Markdown(elem_id="train-status", elem_classes=["dx-status"])
+    field_plot = gr.Plot(label="Learned and exact score, and the network's samples", elem_id="train-field")
+    loss_plot = gr.Plot(label="Loss and the samples' distance to the data", elem_id="train-curves")
+    train_btn.click(lambda: "Training: starting…", None, status, queue=False, show_progress="hidden",
+                    api_visibility="private")
     event = train_btn.click(train_view, setup.inputs + [param, steps, lr, width, t],
-                            [loss_plot, field_plot, status, trained], api_name="train", show_progress="minimal",
+                            [loss_plot, field_plot, status, trained], api_name="train", show_progress="hidden",
                             concurrency_id="train", concurrency_limit=2)
     stop_btn.click(None, None, None, cancels=[event], api_visibility="private")
     gr.Markdown("### Learned against exact")

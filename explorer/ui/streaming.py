@@ -8,6 +8,14 @@ from .. import interrupt
 
 UPDATE_S = 0.7       # the page gets a new picture at least this often while reports arrive
 FINISH_S = 5.0       # stop the work this long before the request's deadline: time to draw the final figures
+BAR_CELLS = 20
+
+
+def progress_line(done: float, total: float) -> str:
+    """A text progress bar for a status line (progress is shown there, never over a figure): '▰▰▰▱▱▱ 30%'."""
+    frac = min(max(done / total, 0.0), 1.0) if total else 1.0
+    k = round(frac * BAR_CELLS)
+    return f"`{'▰' * k}{'▱' * (BAR_CELLS - k)}` {frac:.0%}"
 
 
 def stream_reports(work: Callable[[Callable[[object], bool]], object], *, name: str = "train",

@@ -12,6 +12,7 @@ from ..cost import BUDGET_S, check_budget, training_cost
 from ..digits import digits_split
 from ..gpu import gpu_call
 from ..likelihood import log_likelihood
+from ..live import LiveView, vae_watch
 from ..metrics import energy_distance
 from ..samplers import sample
 from ..nn.training import TrainingDiverged
@@ -19,11 +20,11 @@ from ..nn.vae import DEFAULTS as VAE_DEFAULTS
 from ..nn.vae import VAEConfig, build_vae, encode, negative_elbo, train_vae, vae_sample
 from ..viz.images import image_grid
 from ..viz.sampling import final_samples_figure
-from ..viz.vae import elbo_figure, latent_figure
+from ..viz.vae import elbo_live_figure, latent_figure
 from .common import Setup, check_seed, number, read_markdown, resolve_dataset, resolve_process, user_errors
 from .link import Links
 from .sources import resolve_score
-from .streaming import stream_reports
+from .streaming import progress_line, stream_reports
 
 MAX_STEPS, REPORT_EVERY = 20_000, 100
 LIKELIHOOD_MAX_NFE = 5000       # the shipped networks need a few hundred; a network trained on sharp spikes is refused
@@ -36,15 +37,26 @@ def _cpu(model):
     return model
 
 
-def _curves(m, title="ELBO and its terms"):
+DATA_SHOWN, IMAGES_SHOWN = 600, 32
+
+
+def _curves(m, live: LiveView, total: int, image_shape: tuple | None = None):
+    """The ELBO terms, the live samples' energy distance to the data, and the samples (points, or a digits grid)."""
     steps = np.arange(1, len(m.elbos) + 1) * REPORT_EVERY
-    return elbo_figure(steps, np.asarray(m.elbos), np.asarray(m.recons), np.asarray(m.kls), title=title)
+    image = None
+    if image_shape is not None and live.samples is not None:
+        image = image_grid(live.samples[:IMAGES_SHOWN].reshape(-1, *image_shape).clip(-1, 1), 8, scale=4)
+    return elbo_live_figure(steps, np.asarray(m.elbos), np.asarray(m.recons), np.asarray(m.kls),
+                            np.asarray(live.steps), np.asarray(live.distances), live.floor, live.samples,
+                            live.reference[:DATA_SHOWN], image=image, total_steps=total,
+                            samples_title=f"its samples from one fixed z (step {live.sample_step})")
 
 
 @user_errors
 @gpu_call(duration=120)
-def train_vae_view(dataset, means, stds, weights, process, seed, user_data, steps, data="toy", progress=gr.Progress()):
-    """API 'train_vae': trains a VAE on the chosen toy or on the digits (streamed ELBO curves); the model goes to this session's state."""
+def train_vae_view(dataset, means, stds, weights, process, seed, user_data, steps, data="toy"):
+    """API 'train_vae': trains a VAE on the chosen toy or on the digits (streamed: ELBO curves, the samples from one
+    fixed z and their energy distance to the data); the model goes to this session's state."""
     seed = check_seed(seed)
     steps = number(steps, "Training steps", 100, MAX_STEPS, integer=True)
     if data == "digits":
@@ -57,22 +69,33 @@ def train_vae_view(dataset, means, stds, weights, process, seed, user_data, step
     per_step = training_cost(build_vae(VAEConfig(dim=dim, **extra), seed), steps=1, batch_size=VAE_DEFAULTS["batch_size"])
     check_budget(steps * per_step, "This VAE training", f"Training steps (about {int(BUDGET_S / per_step):,} fit)")
 
+    watch = vae_watch(train_data, seed=seed)         # samples from one fixed z, within a share of the training time
+    shape = (1, 8, 8) if data == "digits" else None
+
+    def snapshot(p):      # in the worker: the samples, then a copy of what the page needs
+        watch(p.model, p.step, p.elapsed_s, final=p.step == p.steps)
+        return p.step, p.steps, p.elbo, _cpu(p.model.copy()), watch.view()
+
     def work(report):
         return train_vae(train_data, steps=steps, seed=seed, report_every=REPORT_EVERY,
-                         callback=lambda p: report((p.step, p.steps, p.elbo, _cpu(p.model.copy()))), **extra)
+                         callback=lambda p: report(snapshot(p)), **extra)
 
+    live = None
     try:
         for kind, value in stream_reports(work, name="train"):
             if kind == "report":
-                step, total, elbo, model = value
-                progress(step / total, desc=f"VAE: step {step}/{total}")
-                yield _curves(model), f"step **{step}/{total}** · ELBO {elbo:.3f} nats", gr.skip()
+                step, total, elbo, model, live = value
+                yield (_curves(model, live, total, shape),
+                       f"{progress_line(step, total)} step **{step}/{total}** · ELBO {elbo:.3f} nats · samples' energy "
+                       f"distance **{live.last_distance:.4f}** (noise floor {live.floor:.4f})", gr.skip())
             else:
                 value = _cpu(value)
                 if data == "digits":      # a tensor was trained on: name the data for the comparison
                     value.config = dataclasses.replace(value.config, dataset="digits")
-                yield (_curves(value), f"Done: ELBO {value.elbos[-1]:.3f} nats per sample after "
-                       f"{value.info.get('steps', steps)} steps. Press *Compare with diffusion*.", value)
+                live = live if live is not None else watch.view()
+                yield (_curves(value, live, steps, shape), f"Done: ELBO {value.elbos[-1]:.3f} nats per sample after "
+                       f"{value.info.get('steps', steps)} steps; samples' energy distance **{live.last_distance:.4f}** "
+                       f"(noise floor {live.floor:.4f}). Press *Compare with diffusion*.", value)
     except (TrainingDiverged, ValueError) as e:
         raise gr.Error(str(e)) from None
 
@@ -160,16 +183,18 @@ def build_vae_tab(setup: Setup, trained: gr.State, links: Links) -> list:
         train_btn = gr.Button("Train the VAE", variant="primary")
         stop_btn = gr.Button("Stop", variant="stop")
         compare_btn = gr.Button("Compare with diffusion")
-    status = gr.Markdown()
-    curves = gr.Plot(label="ELBO")
+    status = gr.Markdown(elem_id="vae-status", elem_classes=["dx-status"])
+    curves = gr.Plot(label="ELBO, and the VAE's samples while it trains", elem_id="vae-curves")
     with gr.Row():
         latent = gr.Plot(label="Latent space")
         side = gr.Plot(label="Samples")
         digits_img = gr.Image(label="Samples", visible=False, interactive=False)
     table = gr.Dataframe(headers=["model", "energy distance to data", "nats per sample (held-out)"],
                          label="Figures", interactive=False)
+    train_btn.click(lambda: "Training the VAE: starting…", None, status, queue=False, show_progress="hidden",
+                    api_visibility="private")
     event = train_btn.click(train_vae_view, setup.inputs + [steps, data], [curves, status, vae], api_name="train_vae",
-                            show_progress="minimal", concurrency_id="train", concurrency_limit=2)
+                            show_progress="hidden", concurrency_id="train", concurrency_limit=2)
     stop_btn.click(None, None, None, cancels=[event], api_visibility="private")
     compare_btn.click(compare_vae_view, setup.inputs + [network, vae, trained], [latent, digits_img, side, table],
                       api_name="compare_vae")
