@@ -29,7 +29,7 @@ footer {display: none !important}
 html.dx-present .gradio-container {zoom: 1.3}
 @media (max-width: 700px) {                /* a phone: every row stacks, nothing is squeezed into a sliver */
   .row > *, .form > * {min-width: 100% !important}
-  #lesson-figure {overflow-x: auto}          /* a lesson's multi-panel figure keeps a readable width and scrolls */
+  #lesson-figure {overflow-x: auto !important}          /* a lesson's multi-panel figure keeps a readable width and scrolls */
   #lesson-figure .js-plotly-plot {min-width: 640px}
 }
 """

@@ -41,3 +41,16 @@ def error_over_time(score_fn: ScoreFn, dataset: Dataset, sde: Process, ts: Tenso
 def nearest_reference_distance(x: Tensor, reference: Tensor) -> Tensor:
     """Distance from each sample [N, D] to its nearest reference point [M, D] (memorisation shows as ~0): -> [N]."""
     return torch.cdist(x.double(), reference.double()).min(dim=1).values
+
+
+def score_error_map(score_fn: ScoreFn, mixture: GaussianMixture, sde: Process, t: float, half: float, n: int = 40):
+    """Unweighted ||s_theta(x, t) - grad log p_t(x)|| on an n x n grid of half-width `half` (not weighted by p_t, so
+    errors far from the data show): -> (axis [n], error [n, n], log p_t [n, n], ||grad log p_t|| [n, n])."""
+    from .fields import grid_2d       # fields imports scores, as this module does
+
+    axis, pts = grid_2d(half, n)
+    with torch.no_grad():
+        learned = score_fn(pts.float(), torch.full((n * n,), float(t))).double()
+    exact = mixture.score(pts, t, sde)
+    err = (learned - exact).norm(dim=1)
+    return axis, err.reshape(n, n), mixture.log_prob(pts, t, sde).reshape(n, n), exact.norm(dim=1).reshape(n, n)

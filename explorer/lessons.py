@@ -23,6 +23,7 @@ from .compare import reference_samples
 from .distributions import get_dataset
 from .fields import arrow_lengths, evaluate_score, grid_2d
 from .forward import log_density_grid, view_half_width
+from .learned import score_error_map
 from .guidance import classifier_guided_score, exact_classifier, exact_conditional_score
 from .metrics import energy_distance
 from .parameterisation import from_score, to_score, to_x0_eps
@@ -448,16 +449,6 @@ def fig_tweedie(t: float) -> LessonFigure:
             f"{facts['tweedie_err']:.1e}. Mean |x̂₀| = {facts['mean_norm_x0_hat']:.2f} (the modes sit at radius "
             f"{facts['mode_radius']:.2f}).")
     return LessonFigure(fig, facts, note)
-
-
-def score_error_map(score_fn, mixture, sde, t: float, half: float, n: int = 40):
-    """Unweighted ||s_theta(x, t) - grad log p_t(x)|| on an n x n grid, and log p_t there: (axis [n], err [n, n], log_p [n, n])."""
-    axis, pts = grid_2d(half, n)
-    with torch.no_grad():
-        learned = score_fn(pts.float(), torch.full((n * n,), float(t))).double()
-    exact = mixture.score(pts, t, sde)
-    err = (learned - exact).norm(dim=1)
-    return axis, err.reshape(n, n), mixture.log_prob(pts, t, sde).reshape(n, n), exact.norm(dim=1).reshape(n, n)
 
 
 def fig_learned(t: float) -> LessonFigure:

@@ -141,6 +141,18 @@ def test_learned_score_is_worse_far_from_the_data_in_absolute_terms():
     assert f["median_rel_far"] < 3 * f["median_rel_near"]                 # "relative ... much smaller"
 
 
+def test_unweighted_error_map_measures_the_score_difference():
+    from explorer.learned import score_error_map
+    from explorer.scores import mixture_score
+
+    ds, sde = L.get_dataset("ring8"), get_process("vp_linear")
+    exact = mixture_score(ds.mixture, sde)
+    _, err, _, norm = score_error_map(exact, ds.mixture, sde, 0.3, 3.0, n=12)
+    assert float(err.max()) < 1e-4                                          # float32 evaluation of the exact score
+    _, err2, _, norm2 = score_error_map(lambda x, t: 2 * exact(x, t), ds.mixture, sde, 0.3, 3.0, n=12)
+    assert torch.allclose(err2, norm2, rtol=1e-4, atol=1e-4)               # ||2 s - s|| = ||s||, everywhere
+
+
 def test_ideal_denoiser_copies_its_training_points():
     f, big = facts("luo-memorise"), facts("luo-memorise", 1000.0)
     assert f["median_ideal"] < 0.03 and f["median_fresh"] > 5 * f["median_ideal"]
