@@ -167,6 +167,45 @@ def test_guidance_moves_the_class_outward_and_off_the_data():
     assert "typical" not in lesson_text("luo-classifier").replace("most typical region?", "")
 
 
+def _outside_support(x) -> float:
+    """Share of samples below the 1% quantile of log p_0 over the data (ring8): 'outside the support'."""
+    ds = L.get_dataset("ring8")
+    data, _ = ds.sample(20000, generator=torch.Generator().manual_seed(31), dtype=torch.float64)
+    cut = torch.quantile(ds.mixture.log_prob(data), 0.01)
+    return float((ds.mixture.log_prob(x.double()) < cut).double().mean())
+
+
+def test_guidance_text_half_guidance_strands_samples_between_the_modes():
+    # guidance.md: "with the exact scores at gamma = 0.5, about 40% of ring8's samples end between the modes"
+    # (exact classifier guidance = exact CFG for exact scores, lesson 18 checks the two fields agree)
+    assert 0.3 < _outside_support(L.guided_samples(0.5)) < 0.55
+    assert _outside_support(L.guided_samples(1.0)) < 0.05
+
+
+def test_guidance_text_accuracy_is_already_near_one_at_gamma_one():
+    from explorer.guidance import fidelity_diversity
+
+    ds = L.get_dataset("ring8")
+    reference = ds.sample(2000, generator=torch.Generator().manual_seed(32))
+    one = fidelity_diversity(L.guided_samples(1.0), L.GUIDE_CLASS, ds, reference)
+    eight = fidelity_diversity(L.guided_samples(8.0), L.GUIDE_CLASS, ds, reference)
+    assert one.accuracy > 0.98 and eight.accuracy <= 1.0                   # nothing left to buy
+    assert eight.diversity < one.diversity                                 # only lower recall
+
+
+def test_guidance_text_autoguidance_stays_on_the_data():
+    from explorer.guidance import autoguided_score, blurred_mixture, exact_conditional_score
+    from explorer.samplers import sample
+
+    ds, sde = L.get_dataset("ring8"), get_process("vp_linear")
+    good = exact_conditional_score(ds.mixture, sde, L.GUIDE_CLASS)
+    weak = exact_conditional_score(blurred_mixture(ds.mixture, 0.15), sde, L.GUIDE_CLASS)
+    x_init = sde.prior_sample((800, 2), generator=torch.Generator().manual_seed(0))
+    x = sample("pf_heun", autoguided_score(good, weak, 3.0), sde, x_init, n_steps=50).x
+    assert _outside_support(x) < 0.05                                      # "without leaving the data"
+    assert _outside_support(L.guided_samples(3.0)) > _outside_support(x)   # unlike classifier guidance at gamma = 3
+
+
 def test_cfg_difference_is_the_exact_classifier_gradient():
     assert facts("luo-cfg")["cfg_vs_classifier"] < 1e-8
 
