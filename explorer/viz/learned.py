@@ -70,11 +70,14 @@ def training_figure(steps: np.ndarray, losses, ed_steps, distances, floor: float
 def samples_traces(fig: go.Figure, samples: np.ndarray | None, data: np.ndarray, **where) -> None:
     """Samples (blue) over data (grey): a scatter in 2D, two density histograms in 1D."""
     if data.shape[1] == 1:
-        fig.add_trace(go.Histogram(x=data[:, 0], histnorm="probability density", name="data", nbinsx=60,
+        lo, hi = float(np.quantile(data, 0.001)), float(np.quantile(data, 0.999))
+        pad = 0.15 * (hi - lo)
+        bins = {"start": lo - pad, "end": hi + pad, "size": (hi - lo + 2 * pad) / 60}     # the same bins for both
+        fig.add_trace(go.Histogram(x=data[:, 0], histnorm="probability density", name="data", xbins=bins,
                                    marker={"color": "#BBBBBB"}, opacity=0.7, showlegend=False), **where)
         if samples is not None and len(samples):
             fig.add_trace(go.Histogram(x=samples[:, 0], histnorm="probability density", name="live samples",
-                                       nbinsx=60, marker={"color": LEARNED_COLOR}, opacity=0.6, showlegend=False),
+                                       xbins=bins, marker={"color": LEARNED_COLOR}, opacity=0.6, showlegend=False),
                           **where)
         return
     fig.add_trace(go.Scatter(x=data[:, 0].astype(np.float32), y=data[:, 1].astype(np.float32), mode="markers",
