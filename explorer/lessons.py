@@ -685,7 +685,7 @@ def fig_flow(_=None) -> LessonFigure:
 
 
 def fig_couplings(_=None) -> LessonFigure:
-    from .couplings import ot_pair, pair_cost
+    from .couplings import OT_BLOCK, ot_pair, pair_cost
 
     ds = get_dataset("ring8")
     x0, _ = ds.sample(256, generator=_gen(1))
@@ -694,11 +694,11 @@ def fig_couplings(_=None) -> LessonFigure:
     k = 60
     bg, _ = ds.sample(600, generator=_gen(5))
     fig = vz.pairs_figure([("independent pairs", x0[:k].numpy(), eps[:k].numpy()),
-                           ("minibatch OT pairs (256)", x0[:k].numpy(), eps_ot[:k].numpy())], bg.numpy(),
+                           (f"minibatch OT pairs (blocks of {OT_BLOCK})", x0[:k].numpy(), eps_ot[:k].numpy())], bg.numpy(),
                           half_width=3.2, title="The straight conditional paths x₀ → ε a flow-matching batch trains on")
     facts = {"cost_independent": pair_cost(x0, eps), "cost_ot": pair_cost(x0, eps_ot)}
     note = (f"Mean squared path length E‖x₀ − ε‖²: independent {facts['cost_independent']:.2f}, minibatch OT "
-            f"{facts['cost_ot']:.2f} (batch of 256).")
+            f"{facts['cost_ot']:.2f} (256 pairs, matched in blocks of {OT_BLOCK}).")
     return LessonFigure(fig, facts, note)
 
 

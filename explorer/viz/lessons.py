@@ -46,9 +46,9 @@ def curves_figure(x: np.ndarray, series: list[tuple[str, np.ndarray]], *, x_titl
         fig.add_trace(go.Scatter(x=x, y=y, name=name, mode="lines+markers" if markers else "lines",
                                  line={"color": CLASS_COLORS[i % len(CLASS_COLORS)], "width": 3,
                                        "dash": "dash" if name in dashed else "solid"}))
-    for y, label in hlines:
-        fig.add_hline(y=y, line={"dash": "dot", "color": "#555"}, annotation_text=label,
-                      annotation_position="top right")
+    for y, label in hlines:     # a trace, not add_hline: its annotation lands at the wrong height on a log axis
+        fig.add_trace(go.Scatter(x=[x[0], x[-1]], y=[y, y], mode="lines", name=label, hoverinfo="skip",
+                                 line={"dash": "dot", "color": "#555", "width": 2}))
     if vline is not None:
         fig.add_vline(x=vline[0], line={"dash": "dot", "color": EXACT_COLOR, "width": 2}, annotation_text=vline[1],
                       annotation_position="top left")
@@ -75,8 +75,9 @@ def cloud_and_curve(cloud: tuple[str, np.ndarray, np.ndarray | None], half_width
     for i, (sname, y) in enumerate(series):
         fig.add_trace(go.Scatter(x=x, y=y, name=sname, line={"color": CLASS_COLORS[i % len(CLASS_COLORS)],
                                                              "width": 3}), 1, 2)
-    for y, label in hlines:
-        fig.add_hline(y=y, line={"dash": "dot", "color": "#555"}, annotation_text=label, row=1, col=2)
+    for y, label in hlines:     # a trace, not add_hline (see curves_figure)
+        fig.add_trace(go.Scatter(x=[x[0], x[-1]], y=[y, y], mode="lines", name=label, hoverinfo="skip",
+                                 line={"dash": "dot", "color": "#555", "width": 2}), 1, 2)
     if marker is not None:
         fig.add_trace(go.Scatter(x=[marker[0]], y=[marker[1]], mode="markers", name="now",
                                  marker={"size": 14, "color": EXACT_COLOR, "symbol": "diamond"}), 1, 2)
