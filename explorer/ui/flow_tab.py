@@ -117,6 +117,7 @@ def paths_plot(ds, sde, n: int, g: torch.Generator):
     moved = float((pp.marginal[-1] - pp.x0).norm(dim=1).median())
     shape = "straight" if sde.name == FLOW else "curved unless the path is linear"
     return paths_figure(pp.conditional.numpy(), pp.marginal.numpy(), pp.x0.numpy(), axis=axis.numpy(), log_p0=log_p0,
+                        straight=sde.name == FLOW,
                         title=f"{sde.label}: conditional paths ({shape}) vs the exact marginal ODE "
                               f"(median landing {moved:.2f} from x₀)")
 

@@ -64,7 +64,7 @@ def curves_1d(x: np.ndarray, density: np.ndarray, curves, *, title: str = "", y_
 
 
 def paths_figure(conditional: np.ndarray, marginal: np.ndarray, x0: np.ndarray, *, axis=None, log_p0=None,
-                 title: str = "", floor: float = -6.0) -> go.Figure:
+                 title: str = "", floor: float = -6.0, straight: bool = True) -> go.Figure:
     """2D: conditional paths [K, n, 2] (dashed, x_0 -> its x_T) and the marginal ODE paths [K, n, 2] from the same
     x_T (solid), one colour per particle, over log p_0 when given; x0 [n, 2] marked."""
     fig = go.Figure()
@@ -78,7 +78,8 @@ def paths_figure(conditional: np.ndarray, marginal: np.ndarray, x0: np.ndarray, 
         c = CLASS_COLORS[i % len(CLASS_COLORS)]
         fig.add_trace(go.Scatter(x=conditional[:, i, 0], y=conditional[:, i, 1], mode="lines", hoverinfo="skip",
                                  line={"color": c, "width": 1.5, "dash": "dash"}, legendgroup="cond",
-                                 name="conditional path x₀ → ε (straight)", showlegend=i == 0))
+                                 name="conditional path x₀ → x_T" + (" (straight)" if straight else ""),
+                                 showlegend=i == 0))
         fig.add_trace(go.Scatter(x=marginal[:, i, 0], y=marginal[:, i, 1], mode="lines", hoverinfo="skip",
                                  line={"color": c, "width": 2.5}, legendgroup="marg",
                                  name="marginal ODE path from the same x_T", showlegend=i == 0))
