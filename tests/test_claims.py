@@ -258,6 +258,13 @@ def test_the_grid_matters_only_at_few_steps():
     assert all(abs(f[f"{g}_32"] - f["uniform_32"]) < 0.001 for g in others)
 
 
+def test_autoguidance_tightens_without_moving_the_class():
+    for gamma in (3.0, 8.0):
+        f = facts("more-autoguidance", gamma)
+        assert f["shift_clf"] > 0.1 and abs(f["shift_auto"]) < 0.03
+        assert f["low_auto"] < 0.02 and f["low_clf"] > f["low_auto"]
+
+
 # --- the tabs' texts and the README ----------------------------------------------------------------------------------
 def test_digits_model_trained_on_the_stated_count():
     from explorer.digits import digits_split
