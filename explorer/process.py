@@ -292,16 +292,21 @@ class Linear(Process):
     name: ClassVar[str] = "linear"
     label: ClassVar[str] = "Linear path (rectified flow / flow matching)"
 
+    def _t(self, t):
+        """t, read at T beyond it (views whose time slider reaches 1 see the path's end, not alpha = 0 and f = inf)."""
+        return t.clamp(max=self.T)
+
     def mean_coef(self, t):
-        return 1 - t
+        return 1 - self._t(t)
 
     def std(self, t):
-        return t * torch.ones_like(t)
+        return self._t(t) * torch.ones_like(t)
 
     def drift_coef(self, t):
-        return -1 / (1 - t)
+        return -1 / (1 - self._t(t))
 
     def diffusion(self, t):
+        t = self._t(t)
         return torch.sqrt(2 * t / (1 - t))
 
 
