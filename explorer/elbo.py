@@ -93,8 +93,11 @@ def model_variances(sde: Process, ts: Tensor, variance) -> Tensor:
 
 @torch.no_grad()
 def elbo_terms(score_fn: ScoreFn, sde: Process, x0: Tensor, n_levels: int, *, variance="beta",
-               generator: torch.Generator | None = None) -> ELBOTerms:
-    """Every term of -ELBO for data x0 [B, D] (float64 inside) with the model built from score_fn; one x_i per level."""
+               generator: torch.Generator | None = None, bin_width: float | None = None,
+               data_range: tuple[float, float] = (-1.0, 1.0)) -> ELBOTerms:
+    """Every term of -ELBO for data x0 [B, D] (float64 inside) with the model built from score_fn; one x_i per level.
+    bin_width: data on a grid of that spacing within data_range (8-bit-like images): the decoder is Ho et al.'s
+    discretised Gaussian (eq. 13; the end bins reach to -inf / +inf), so -ELBO bounds the discrete NLL."""
     if not isinstance(x0, Tensor) or x0.ndim < 2 or x0.shape[0] == 0 or not torch.isfinite(x0).all():
         raise ValueError("x0 must be a finite tensor [B, ...] with B >= 1")
     ts = level_times(sde, n_levels)
@@ -123,7 +126,8 @@ def elbo_terms(score_fn: ScoreFn, sde: Process, x0: Tensor, n_levels: int, *, va
         sq = ((x0 - x0_hat) ** 2).flatten(2).sum(2)                                              # [L, B]
         kl = 0.5 * (log_term[idx, None] + c_x0[idx, None] ** 2 * sq / var[idx, None])
         if lo == 0:                                       # level 1: the decoder's negative log-likelihood
-            kl[0] = 0.5 * (sq[0] / var[0] + d * math.log(2 * math.pi * float(var[0])))
+            kl[0] = (0.5 * (sq[0] / var[0] + d * math.log(2 * math.pi * float(var[0]))) if bin_width is None
+                     else discretised_gaussian_nll(x0, x0_hat[0], float(var[0]) ** 0.5, bin_width, data_range))
         levels[idx] = kl
     a_T, s_prior = float(sde.mean_coef(ts[-1:])), sde.prior_std()
     s_T = float(sde.std(ts[-1:]))
@@ -131,6 +135,18 @@ def elbo_terms(score_fn: ScoreFn, sde: Process, x0: Tensor, n_levels: int, *, va
     prior = 0.5 * (d * (v - 1 - math.log(v)) + a_T ** 2 * (x0.flatten(1) ** 2).sum(1) / s_prior ** 2)
     name = variance if isinstance(variance, str) else "custom"
     return ELBOTerms(t=ts, prior=prior, levels=levels, dim=d, variance=name)
+
+
+def discretised_gaussian_nll(x0: Tensor, mean: Tensor, std: float, bin_width: float,
+                             data_range: tuple[float, float]) -> Tensor:
+    """-log prod_d P(bin of x0_d) under N(mean, std^2), bins [x0 - w/2, x0 + w/2], the end bins open (Ho et al. eq. 13);
+    x0, mean [B, ...] -> [B]."""
+    if not (bin_width > 0 and data_range[0] < data_range[1]):
+        raise ValueError(f"bin_width must be > 0 and data_range increasing, got {bin_width!r}, {data_range!r}")
+    lo_edge = torch.where(x0 <= data_range[0] + bin_width / 2, -math.inf, x0 - bin_width / 2)
+    hi_edge = torch.where(x0 >= data_range[1] - bin_width / 2, math.inf, x0 + bin_width / 2)
+    p = torch.special.ndtr((hi_edge - mean) / std) - torch.special.ndtr((lo_edge - mean) / std)
+    return -torch.log(p.clamp_min(1e-300)).flatten(1).sum(1)
 
 
 def elbo_vs_levels(score_fn: ScoreFn, sde: Process, x0: Tensor, levels=(10, 30, 100, 300, 1000), *, variance="beta",

@@ -102,3 +102,18 @@ def test_the_bound_against_levels_lists_each_n():
     x0, _ = ds.sample(50, generator=torch.Generator().manual_seed(0))
     out = elbo_vs_levels(exact_score(ds, sde), sde, x0, levels=(3, 9))
     assert [n for n, _, _ in out] == [3, 9] and all(math.isfinite(m) and se > 0 for _, m, se in out)
+
+
+def test_the_discretised_decoder_is_a_probability_over_the_bins():
+    """Ho et al.'s decoder: the bins' probabilities of one pixel sum to 1 (end bins open), and it is close to the
+    Gaussian density times the bin width when the std is much wider than a bin."""
+    from explorer.elbo import discretised_gaussian_nll
+
+    levels = torch.arange(17, dtype=torch.float64) / 8 - 1                  # the digits' grid p / 8 - 1
+    mean = torch.full((17, 1), 0.13, dtype=torch.float64)
+    p = torch.exp(-discretised_gaussian_nll(levels[:, None], mean, 0.3, 1 / 8, (-1.0, 1.0)))
+    assert float(p.sum()) == pytest.approx(1.0, abs=1e-12)
+    dens = torch.exp(-0.5 * ((levels[5:12] - 0.13) / 0.3) ** 2) / (0.3 * math.sqrt(2 * math.pi)) / 8
+    torch.testing.assert_close(p[5:12], dens, rtol=0.02, atol=0)   # midpoint rule: w^2/24 |f''/f| <= 1.3% here
+    with pytest.raises(ValueError, match="bin_width"):
+        discretised_gaussian_nll(levels[:, None], mean, 0.3, 0.0, (-1.0, 1.0))
