@@ -8,7 +8,7 @@ import torch
 
 from explorer.memory import limit_arenas
 
-from explorer.ui import errors, guard, routes
+from explorer.ui import errors, guard, present as present_mode, routes
 from explorer.ui.common import build_setup
 from explorer.ui.exports import forget_session
 from explorer.ui.forward_tab import build_forward_tab
@@ -33,7 +33,7 @@ html.dx-present .gradio-container {zoom: 1.3}
   #lesson-figure .js-plotly-plot {min-width: 640px}
 }
 """
-PRESENT_JS = "(on) => { document.documentElement.classList.toggle('dx-present', on); }"
+PRESENT_JS = present_mode.TOGGLE_JS     # the page zoom, and every figure redrawn larger (explorer/ui/present.py)
 
 INTRO = """# Diffusion Explorer
 Pick a data distribution and a forward process, then watch data turn into noise, see the score that turns it back,
@@ -71,7 +71,7 @@ def build_demo() -> gr.Blocks:
         load_events = []
         with gr.Tabs() as tabs:
             for tab_id, label, build in [
-                    ("lessons", "Lessons", lambda: build_lessons_tab(setup, tabs)),    # the course opens first
+                    ("lessons", "Lessons", lambda: build_lessons_tab(setup, tabs, links)),    # the course opens first
                     ("forward", "Forward process", lambda: build_forward_tab(setup, links)),
                     ("score", "Score field", lambda: build_score_tab(setup, links)),
                     ("learned", "Learned score", lambda: build_learned_tab(setup, trained, links)),
@@ -97,7 +97,7 @@ def build_demo() -> gr.Blocks:
 
 # max_file_size: Gradio reads an upload whole before any handler sees it; the largest useful one (a 5 MB CSV, a
 # photo) is far below this (explorer/images.py checks every image from its header before decoding it)
-LAUNCH_KWARGS = dict(css=CSS, theme=gr.themes.Soft(), show_error=True, max_file_size="20mb")
+LAUNCH_KWARGS = dict(css=CSS, theme=gr.themes.Soft(), show_error=True, max_file_size="20mb", head=present_mode.HEAD)
 
 if __name__ == "__main__":
     build_demo().launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),

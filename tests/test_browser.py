@@ -91,6 +91,15 @@ def test_a_lesson_sets_the_controls_and_opens_its_tab(browser, app_url):
     page.close()
 
 
+def test_a_link_opens_its_lesson(browser, app_url):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{app_url.rstrip('/')}/?lesson=luo-cfg", wait_until="load")
+    page.wait_for_function("() => (document.querySelector('#lesson-heading') || {textContent: ''}).textContent"
+                           ".includes('Classifier-free')", timeout=30_000)
+    page.wait_for_selector("#lesson-figure .js-plotly-plot", timeout=30_000)
+    page.close()
+
+
 def test_exported_animation_plays_offline(browser, tmp_path):
     """The standalone export opens from a file with every network request refused, and Play advances it."""
     import numpy as np

@@ -13,12 +13,7 @@ TAB_LABELS = {"forward": "Forward process", "score": "Score field", "learned": "
 FIRST = LESSONS[0].key
 
 
-def _label(key: str) -> str:
-    return f"{lesson_number(key)}. {LESSON_BY_KEY[key].title}"
-
-
-def _choices(track: str) -> list[tuple[str, str]]:
-    return [(_label(lesson.key), lesson.key) for lesson in LESSONS if lesson.track == track]
+CHOICES = [(f"{lesson_number(x.key)}. {x.title}", x.key) for x in LESSONS]    # the whole course, in order
 
 
 def lessons_line(tab: str) -> str:
@@ -52,7 +47,7 @@ def show_lesson(key):
     slider = (gr.Slider(visible=False) if c is None else
               gr.Slider(minimum=c.minimum, maximum=c.maximum, step=c.step, value=c.default, label=c.label, visible=True))
     i = lesson_number(key) - 1
-    return (key, gr.Radio(value=lesson.track), gr.Dropdown(choices=_choices(lesson.track), value=key),
+    return (key, gr.Radio(value=lesson.track), gr.Dropdown(value=key),
             _heading(lesson), lesson.text, slider, shown.figure, f"Measured now: {shown.note}",
             f"**What to look for.** {lesson.look_for}", f"**Question.** {lesson.question}",
             gr.Markdown(f"**Answer.** {lesson.answer}", visible=False), gr.Button(interactive=i > 0),
@@ -87,8 +82,9 @@ def open_in_tab(key):
     return gr.Dropdown(value=dataset), gr.Dropdown(value=process), gr.Tabs(selected=tab)
 
 
-def build_lessons_tab(setup: Setup, tabs: gr.Tabs) -> list:
-    """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens (the first lesson's figure)."""
+def build_lessons_tab(setup: Setup, tabs: gr.Tabs, links=None) -> list:
+    """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens (the lesson a link names, else the
+    first, with its figure)."""
     gr.Markdown(f"### The course: {len(LESSONS)} lessons\nThree tracks follow their tutorials' order, a fourth goes beyond them. Every "
                 "figure is computed now, by the same code as the other tabs; change the slider to recompute it, answer "
                 "the question before you reveal the answer, and open the tab it explains to explore further.")
@@ -96,7 +92,7 @@ def build_lessons_tab(setup: Setup, tabs: gr.Tabs) -> list:
     with gr.Row(equal_height=True):
         track = gr.Radio([(label, name) for name, label in TRACKS.items()], value=LESSONS[0].track, label="Track",
                          scale=3)
-        pick = gr.Dropdown(_choices(LESSONS[0].track), value=FIRST, label="Lesson", scale=2)
+        pick = gr.Dropdown(CHOICES, value=FIRST, label="Lesson", scale=2)
     heading = gr.Markdown(elem_id="lesson-heading")
     text = gr.Markdown(latex_delimiters=LATEX, elem_id="lesson-text")
     control = gr.Slider(0, 1, label="control", visible=False, elem_id="lesson-control")
@@ -127,4 +123,6 @@ def build_lessons_tab(setup: Setup, tabs: gr.Tabs) -> list:
     gr.Button("Lesson", visible=False).click(redraw, [key, control], [plot, note], api_name="lesson")
     reveal.click(lambda: gr.Markdown(visible=True), None, answer, api_visibility="private", show_progress="hidden")
     explore.click(open_in_tab, key, [setup.dataset, setup.process, tabs], api_visibility="private")
-    return [(show_lesson, [key], outputs)]
+    if links is not None:
+        links.share("lesson", pick)        # "Copy a link" carries the lesson; opening the link shows it
+    return [(show_lesson, [pick], outputs)]
