@@ -153,7 +153,7 @@ def guidance_table(ws=(1.0, 2.0, 3.0, 5.0)):
         uncond = mixture_score(ds.mixture, sde)
         print(f"| {name}, exact (weak: stds widened by 0.1) | CFG | "
               + " | ".join(cells(lambda w: cfg_score(uncond, good, w), ds, ref, density)) + " |")
-        print(f"| | autoguidance | " + " | ".join(cells(lambda w: autoguided_score(good, weak, w), ds, ref, density))
+        print("| | autoguidance | " + " | ".join(cells(lambda w: autoguided_score(good, weak, w), ds, ref, density))
               + " |", flush=True)
     for name in ("ring8", "grid25", "asym3", "moons"):
         ds, m, wk = get_dataset(name), load_pretrained(name), load_weak(name)
@@ -161,7 +161,7 @@ def guidance_table(ws=(1.0, 2.0, 3.0, 5.0)):
         density = support_density(ds, ref)
         print(f"| {name}, shipped network (weak: width 64, 1,000 steps) | CFG | "
               + " | ".join(cells(lambda w: network_cfg_score(m, 0, w), ds, ref, density)) + " |")
-        print(f"| | autoguidance | " + " | ".join(cells(lambda w: network_autoguided_score(m, wk, 0, w), ds, ref,
+        print("| | autoguidance | " + " | ".join(cells(lambda w: network_autoguided_score(m, wk, 0, w), ds, ref,
                                                         density)) + " |", flush=True)
 
 
