@@ -29,6 +29,7 @@ PLOTLY_JS = PLOTLY_JS_DIR / "plotly.min.js"
 PLOTLY_URL = f"/dx/plotly-{plotly.__version__}.min.js"
 # plotly.py's light-to-dark ColorBrewer Blues, spelled out: plotly.js's own "Blues" runs the other way.
 BLUES = [[i / (len(pc.sequential.Blues) - 1), c] for i, c in enumerate(pc.sequential.Blues)]
+PRESENT_SCALE = 1.4     # fonts, markers, lines in presentation mode (as explorer/ui/present.py's SCALE)
 
 
 def quantized(a: np.ndarray) -> dict:
@@ -221,9 +222,33 @@ function dequantize(o) {{  // {{dxq: "i2", scale, bdata}} -> Float32Array (see e
   return o;
 }}
 const spec = dequantize(JSON.parse(document.getElementById("fig-json").textContent));
+// presentation mode (explorer/ui/present.py): fonts, markers and lines x{scale} while the app's page has dx-present
+const orig = {{layout: JSON.parse(JSON.stringify(spec.layout)),
+  marker: spec.data.map(t => t.marker && typeof t.marker.size === "number" ? t.marker.size : null),
+  line: spec.data.map(t => t.line && typeof t.line.width === "number" ? t.line.width : null)}};
+function present(flag) {{
+  const k = flag ? {scale} : 1, L = orig.layout, base = (L.font && L.font.size) || 12, up = {{"font.size": base * k}};
+  const size = (o, d) => ((o && o.font && o.font.size) || d) * k;
+  if (L.title) up["title.font.size"] = size(L.title, base * 1.2);
+  (L.annotations || []).forEach((a, i) => {{ up[`annotations[${{i}}].font.size`] = size(a, base); }});
+  (L.updatemenus || []).forEach((m, i) => {{ up[`updatemenus[${{i}}].font.size`] = size(m, base); }});
+  (L.sliders || []).forEach((m, i) => {{ up[`sliders[${{i}}].font.size`] = size(m, base);
+    up[`sliders[${{i}}].currentvalue.font.size`] = size(m.currentvalue, base);
+    const x = (m.x === undefined ? 0 : m.x) * (1 + (k - 1) * 1.5);         // clear of the larger Play / Pause
+    up[`sliders[${{i}}].x`] = x; up[`sliders[${{i}}].len`] = Math.max(0.3, (m.len === undefined ? 1 : m.len) - (x - (m.x || 0))); }});
+  const withMarker = orig.marker.map((v, i) => v === null ? -1 : i).filter(i => i >= 0);
+  const withLine = orig.line.map((v, i) => v === null ? -1 : i).filter(i => i >= 0);
+  return Plotly.relayout("fig", up)
+    .then(() => withMarker.length && Plotly.restyle("fig", {{"marker.size": withMarker.map(i => orig.marker[i] * k)}}, withMarker))
+    .then(() => withLine.length && Plotly.restyle("fig", {{"line.width": withLine.map(i => orig.line[i] * k)}}, withLine));
+}}
+const presenting = () => {{ try {{ return parent !== window && parent.document.documentElement.classList.contains("dx-present"); }}
+                           catch (e) {{ return false; }} }};
 Plotly.newPlot("fig", spec.data, spec.layout, {config})
   .then(() => Plotly.addFrames("fig", spec.frames || []))
+  .then(() => presenting() ? present(true) : null)
   .then(() => {{ if ({autoplay}) Plotly.animate("fig", null, {{frame: {{duration: 80, redraw: true}}}}); }});
+window.addEventListener("message", (e) => {{ if (e.data && "dxPresent" in e.data) present(!!e.data.dxPresent); }});
 </script></body></html>
 """
 
@@ -241,7 +266,7 @@ def figure_page(fig: dict | go.Figure, plotly_src: str | None = None, *, autopla
                          "modeBarButtonsToRemove": ["sendDataToCloud"],
                          "toImageButtonOptions": {"filename": "diffusion-explorer", "scale": 2}})   # PNG, sharp
     return _PAGE.format(title=html.escape(title), script=script, payload=payload, config=config,
-                        autoplay="true" if autoplay else "false")
+                        autoplay="true" if autoplay else "false", scale=PRESENT_SCALE)
 
 
 def _json_default(o):
