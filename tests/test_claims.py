@@ -45,6 +45,8 @@ def test_signal_is_gone_below_snr_1e_2_at_t_0_68_not_0_6():
     assert "0.68" in lesson_text("chan-forward") and "2.7" in lesson_text("chan-forward")
     for name in ("forward.md",):
         assert "t \\approx 0.6$" not in (TEXT / name).read_text()
+    acc = {t: facts("chan-forward", t)["class_acc"] for t in (0.1, 0.2, 0.7)}      # 1,500 points: +-0.03
+    assert 0.83 < acc[0.1] < 0.93 and 0.45 < acc[0.2] < 0.62 and acc[0.7] < 0.2
     one = facts("chan-ve")
     assert 0.0065 < one["alpha_vp_1"] < 0.0067 and abs(one["sigma_vp_1"] - 1) < 1e-4   # "alpha(1) = 0.0066"
 
@@ -81,6 +83,7 @@ def test_plain_langevin_gets_the_mode_weights_wrong_annealing_fixes_them():
 def test_reverse_sde_and_pf_ode_both_reach_the_floor():
     f = facts("chan-sde")
     assert f["ed_sde"] <= 2 * f["floor"] and f["ed_ode"] <= 2 * f["floor"]
+    assert (f["nfe_ode"], f["nfe_sde"]) == (60, 500)                       # "30 Heun steps (60 evaluations)", "500"
 
 
 def test_ve_sigma_is_the_marginal_std_of_songs_levels():
@@ -116,7 +119,7 @@ def test_every_process_has_a_decreasing_log_snr_with_the_stated_ends():
     for name in L.LSNR_PROCESSES:
         assert f[f"decreasing_{name}"], name
     assert abs(f["lambda_1_vp_cosine"] + 10) < 1e-6
-    assert abs(f["lambda_1_ve"] + 2 * math.log(10)) < 1e-3
+    assert abs(f["lambda_1_ve"] + 2 * math.log(10)) < 1e-3 and abs(math.exp(f["lambda_1_ve"]) - 0.01) < 1e-4
     for name in ("vp_linear", "subvp", "ddpm_discrete"):
         assert -10.5 < f[f"lambda_1_{name}"] < -9.5, name
 
