@@ -20,6 +20,8 @@ def test_field_paths_and_the_steps_chart(app_url):
     assert "velocity u_t" in str(fig)
     paths = client.predict("ring8", *C, "linear", 0, 5, api_name="/flow_paths")
     assert "marginal ODE" in str(paths)
+    anim = client.predict("ring8", *C, "linear", 0, 5, api_name="/flow_paths_animation")
+    assert "dx-anim" in str(anim)
     vp_paths = client.predict("ring8", *C, "vp_linear", 0, 5, api_name="/forward_paths")
     assert "curved" in str(vp_paths)
     fig, note = client.predict("ring8", *C, "vp_linear", 0, api_name="/flow_steps")

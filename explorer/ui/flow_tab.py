@@ -22,9 +22,10 @@ from ..scores import exact_score
 from ..straightness import FEW_STEPS, conditional_and_marginal_paths, quality_vs_steps, straightness
 from ..velocity import exact_velocity, streamlines, velocity_error_on_grid, velocity_from_score
 from ..viz.flow import EXACT, LEARNED, curves_1d, few_steps_figure, field_panels, paths_figure, velocity_error_map
+from ..viz.animation import Panel, figure_page, iframe, panel_animation
 from ..viz.learned import loss_figure
-from .common import (PROCESS_CHOICES, Setup, check_seed, choice, number, read_markdown, resolve_dataset,
-                     resolve_process, user_errors)
+from .common import (PROCESS_CHOICES, Setup, check_seed, choice, number, plotly_src, read_markdown,
+                     resolve_dataset, resolve_process, user_errors)
 from .link import Links
 from .streaming import stream_reports
 
@@ -36,6 +37,7 @@ FIELD_SIDE, STREAM_SEEDS = 17, 7
 REFLOW_PAIRS = 5_000            # pairs drawn from the previous flow in the app (100 Heun steps each)
 N_QUALITY, N_STRAIGHT = 1000, 300
 MAX_PATHS = 40
+ANIM_PAIRS = 1000
 COUPLING_LABEL = {v: k for k, v in COUPLING_CHOICES}
 
 
@@ -120,6 +122,37 @@ def paths_plot(ds, sde, n: int, g: torch.Generator):
                         straight=sde.name == FLOW,
                         title=f"{sde.label}: conditional paths ({shape}) vs the exact marginal ODE "
                               f"(median landing {moved:.2f} from x₀)")
+
+
+def paths_animation(ds, sde, n: int, n_trails: int, g: torch.Generator) -> dict:
+    """Animated (T down to t_min): n pairs moving along their conditional paths (left) and the same x_T along the
+    exact marginal ODE (right), coloured by the class of the pair's x_0, n_trails of them with their paths."""
+    x0, y = ds.sample(n, generator=g, dtype=torch.float64)
+    eps = torch.randn(n, 2, generator=g, dtype=torch.float64)
+    pp = conditional_and_marginal_paths(exact_score(ds, sde), sde, x0, eps)
+    lim = max(3.0, float(pp.conditional[0].abs().quantile(0.99)) * 1.1)
+    ranges = np.full((len(pp.ts), 2), lim)
+    labels = y.numpy()
+    cond, marg = pp.conditional.float().numpy(), pp.marginal.float().numpy()
+    panels = [Panel(cond, title="conditional paths x_t = α x₀ + σ ε", labels=labels, n_classes=ds.num_classes,
+                    ranges=ranges, trails=cond[:, :n_trails]),
+              Panel(marg, title="marginal ODE from the same x_T", labels=labels, n_classes=ds.num_classes,
+                    ranges=ranges, trails=marg[:, :n_trails])]
+    return panel_animation(panels, [f"{t:.2f}" for t in pp.ts.numpy()], time_label="t = ",
+                           title=f"{sde.label}: the same clouds at every t, different routes (colour: the pair's class)")
+
+
+@user_errors
+def paths_animation_view(dataset, means, stds, weights, process, seed, user_data, n_paths):
+    """API 'flow_paths_animation': 1,000 pairs along their conditional paths and along the marginal ODE, animated."""
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
+    g = torch.Generator().manual_seed(check_seed(seed))
+    n = number(n_paths, "Paths", 1, MAX_PATHS, integer=True)
+    if ds.dim != 2:
+        raise gr.Error("Conditional and marginal paths are drawn for 2D data: pick a 2D dataset.")
+    check_budget(2 * 60 * ANIM_PAIRS * mixture_cost(ds.exact()), "This animation", "the dataset")
+    page = figure_page(paths_animation(ds, get_process(FLOW), ANIM_PAIRS, n, g), plotly_src())
+    return gr.HTML(iframe(page, height=600), visible=True)
 
 
 @user_errors
@@ -325,9 +358,12 @@ def build_flow_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     with gr.Row():
         n_paths = gr.Slider(1, MAX_PATHS, value=8, step=1, label="Pairs (x₀, ε)", scale=3)
         paths_btn = gr.Button("Draw the paths", scale=1)
+        anim_btn = gr.Button("Animate 1,000 pairs", scale=1)
     paths = gr.Plot(label="Conditional and marginal paths")
+    anim = gr.HTML(visible=False)
     paths_inputs = setup.inputs + [n_paths]
     paths_btn.click(paths_view, paths_inputs, paths, api_name="flow_paths")
+    anim_btn.click(paths_animation_view, paths_inputs, anim, api_name="flow_paths_animation")
 
     gr.Markdown("### Train a flow, live")
     with gr.Row():
