@@ -111,7 +111,8 @@ def test_diffusion_elbo_of_the_exact_score_bounds_the_nll_and_tightens_with_n():
     for r in rows:
         assert r["neg_elbo"] - 3 * r["stderr"] > r["nll"]
     assert rows[0]["neg_elbo"] > rows[1]["neg_elbo"] > rows[2]["neg_elbo"]
-    assert 1.5 < rows[0]["neg_elbo"] - rows[0]["nll"] < 3.0 and rows[2]["neg_elbo"] - rows[2]["nll"] < 1.0
+    gap10, gap100 = rows[0]["neg_elbo"] - rows[0]["nll"], rows[2]["neg_elbo"] - rows[2]["nll"]
+    assert 1.6 < gap10 < 2.2 and 0.2 < gap100 < 0.6        # "about 1.9", "about 0.4" (standard errors ~0.07)
 
 
 def test_every_process_has_a_decreasing_log_snr_with_the_stated_ends():
@@ -237,6 +238,7 @@ def test_ddim_beats_ddpm_at_five_steps_and_converges():
 def test_digits_guidance_reads_as_the_asked_digit():
     f = facts("notes-digits")
     assert f["hits_0"] <= 3 and f["hits_1"] >= 5 and f["hits_3"] >= 5
+    assert f["spread_3"] < f["spread_1"] < f["spread_0"]                  # "more alike" above 1
 
 
 # --- beyond: flow matching and the design space ---------------------------------------------------------------------
