@@ -128,3 +128,22 @@ def test_adaptive_rk45_is_capped_in_the_app(monkeypatch):
     monkeypatch.setattr(tab, "RK45_MAX_NFE", 5)
     with pytest.raises(gr.Error, match="after 5 evaluations"):
         tab.sampling_view("ring8", *C, "vp_linear", 0, None, "exact", ["pf_rk45"], 0, 100, *OPTS)
+
+
+def test_grids_through_the_app(client):
+    """The grid is a choice for /sample and /quality; /steps_land draws a grid on the log-SNR axis with finite errors;
+    bad grid settings get the grid's own message, never a traceback."""
+    table = client.predict("ring8", *C, "vp_linear", 0, "exact", ["edm", "ddim"], 16, 300, *OPTS, "karras", 0, 0, 7.0,
+                           api_name="/sample")[3]
+    assert [r[2] for r in table["data"]] == [32, 16]                      # EDM: 2 evaluations per step
+    fig = _plot(client.predict("ring8", *C, "vp_linear", 0, "exact", "ddim", 8, "karras", 0, 0, 7.0,
+                               api_name="/steps_land"))
+    errors = [y for tr in fig["data"] if tr.get("mode") == "lines" for y in tr["y"] if y is not None]
+    assert len(errors) == 3 * 2 * 8 and all(0 < y < 10 for y in errors)   # 3 grids x 8 steps, two ends per step
+    for args, message in [((0.5, 0.1, 7.0), "σ_min of the Karras grid must be below σ_max"),
+                          ((0, 0, 0.0), "ρ of the Karras grid must be in"),
+                          ((0, 1e5, 7.0), "beyond the process's largest noise level")]:
+        for api, extra in (("/sample", (["ddim"], 10, 100, *OPTS)), ("/steps_land", ("ddim", 10))):
+            with pytest.raises(AppError, match=message) as err:
+                client.predict("ring8", *C, "vp_linear", 0, "exact", *extra, "karras", *args, api_name=api)
+            assert "Traceback" not in str(err.value) and "Something went wrong" not in str(err.value)
