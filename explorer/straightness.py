@@ -74,6 +74,10 @@ class PathPair:
     x0: Tensor
     eps: Tensor
 
+    def landing_distance(self) -> Tensor:
+        """||where the marginal ODE lands - the pair's x_0|| [n]: 0 would mean the flow follows each pair's path."""
+        return (self.marginal[-1] - self.x0).norm(dim=1)
+
 
 @torch.no_grad()
 def conditional_and_marginal_paths(exact_score_fn: ScoreFn, sde: Process, x0: Tensor, eps: Tensor, *,

@@ -155,3 +155,9 @@ def velocity_error_on_grid(velocity_fn: VelocityFn, mixture: GaussianMixture, sd
     learned = velocity_fn(pts.float(), tt).double()
     exact = mixture_velocity(mixture, sde)(pts.double(), float(t))
     return (learned - exact).norm(dim=1), mixture.log_prob(pts.double(), float(t), sde)
+
+
+def p_weighted_mean(values: Tensor, log_p: Tensor) -> float:
+    """sum_i p_i v_i / sum_i p_i over grid points (values, log_p [M]): an error where the samples are."""
+    w = torch.exp(log_p - log_p.max())
+    return float((values * w).sum() / w.sum())

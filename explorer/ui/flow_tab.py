@@ -20,7 +20,7 @@ from ..pretrained import has_pretrained, load_pretrained
 from ..process import get_process
 from ..scores import exact_score
 from ..straightness import FEW_STEPS, conditional_and_marginal_paths, quality_vs_steps, straightness
-from ..velocity import exact_velocity, streamlines, velocity_error_on_grid, velocity_from_score
+from ..velocity import exact_velocity, p_weighted_mean, streamlines, velocity_error_on_grid
 from ..viz.flow import EXACT, LEARNED, curves_1d, few_steps_figure, field_panels, paths_figure, velocity_error_map
 from ..viz.animation import Panel, figure_page, iframe, panel_animation
 from ..viz.learned import loss_figure
@@ -116,7 +116,7 @@ def paths_plot(ds, sde, n: int, g: torch.Generator):
     lim = max(3.0, float(pp.conditional.abs().max()) * 1.05)
     axis, fine = grid_2d(lim, 70)
     log_p0 = ds.exact().log_prob(fine, 0.03, sde).reshape(70, 70).numpy()     # a little blur: a point set shows
-    moved = float((pp.marginal[-1] - pp.x0).norm(dim=1).median())
+    moved = float(pp.landing_distance().median())
     shape = "straight" if sde.name == FLOW else "curved unless the path is linear"
     return paths_figure(pp.conditional.numpy(), pp.marginal.numpy(), pp.x0.numpy(), axis=axis.numpy(), log_p0=log_p0,
                         straight=sde.name == FLOW,
@@ -153,6 +153,20 @@ def paths_animation_view(dataset, means, stds, weights, process, seed, user_data
     check_budget(2 * 60 * ANIM_PAIRS * mixture_cost(ds.exact()), "This animation", "the dataset")
     page = figure_page(paths_animation(ds, get_process(FLOW), ANIM_PAIRS, n, g), plotly_src())
     return gr.HTML(iframe(page, height=600), visible=True)
+
+
+@user_errors
+def forward_paths_animation_view(dataset, means, stds, weights, process, seed, user_data, n_paths):
+    """API 'forward_paths_animation': the animation of flow_paths_animation under the chosen process."""
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
+    sde = resolve_process(process)
+    g = torch.Generator().manual_seed(check_seed(seed))
+    n = number(n_paths, "Paths", 1, MAX_PATHS, integer=True)
+    if ds.dim != 2:
+        raise gr.Error("Conditional and marginal paths are drawn for 2D data: pick a 2D dataset.")
+    check_budget(2 * 60 * ANIM_PAIRS * mixture_cost(ds.exact()), "This animation", "the dataset")
+    return gr.HTML(iframe(figure_page(paths_animation(ds, sde, ANIM_PAIRS, n, g), plotly_src()), height=600),
+                   visible=True)
 
 
 @user_errors
@@ -292,9 +306,8 @@ def compare_view(dataset, means, stds, weights, process, seed, user_data, source
     half = float(view_half_width(get_process(FLOW), torch.tensor([t], dtype=torch.float64)))
     axis, pts = grid_2d(half, 60)
     err, log_p = velocity_error_on_grid(fn, ds.exact(), get_process(FLOW), t, pts)
-    w = torch.exp(log_p - log_p.max())
     emap = velocity_error_map(axis.numpy(), err.reshape(60, 60).numpy(), log_p.reshape(60, 60).numpy(),
-                              title=f"p_t-weighted mean error {float((err * w).sum() / w.sum()):.3f}")
+                              title=f"p_t-weighted mean error {p_weighted_mean(err, log_p):.3f}")
     return fields, gr.Plot(emap, visible=True)
 
 

@@ -13,7 +13,7 @@ from ..viz.forward import river_figure, schedule_figure
 from ..viz.images import histogram_figure, image_row_figure
 from .common import Setup, number, plotly_src, read_markdown, resolve_dataset, resolve_process, seed_generator, user_errors
 from .exports import PanelsGif, build_downloads
-from .flow_tab import forward_paths_view
+from .flow_tab import forward_paths_animation_view, forward_paths_view
 from .link import Links
 
 MAX_PARTICLES = 20_000
@@ -129,8 +129,12 @@ def build_forward_tab(setup: Setup, links: Links) -> list:
         with gr.Row():
             n_pairs = gr.Slider(1, 40, value=8, step=1, label="Pairs (x₀, ε)", scale=3)
             pairs_btn = gr.Button("Draw the paths", scale=1)
+            pairs_anim_btn = gr.Button("Animate 1,000 pairs", scale=1)
         pairs_plot = gr.Plot(label="Conditional and marginal paths")
+        pairs_anim = gr.HTML(visible=False)
         pairs_btn.click(forward_paths_view, setup.inputs + [n_pairs], pairs_plot, api_name="forward_paths")
+        pairs_anim_btn.click(forward_paths_animation_view, setup.inputs + [n_pairs], pairs_anim,
+                             api_name="forward_paths_animation")
     with gr.Accordion("Images: the same process on pixels", open=False):
         gr.Markdown("Each pixel is one coordinate of $x_0$: the same $x_t = \\alpha(t)\\,x_0 + \\sigma(t)\\,\\varepsilon$ "
                     "turns a picture into noise. Images are shown divided by max(1, their pixel std) so VE noise "
