@@ -126,8 +126,10 @@ def sampling_view(dataset, means, stds, weights, process, seed, user_data, sourc
         final = gr.Plot(final_samples_figure([(SAMPLERS[r.name].label, r.result.x.float().numpy()) for r in runs],
                                              target.numpy(), title="Final samples (colour) over fresh data (grey)"),
                         visible=True)
+    lo, hi = sigma_range(sde)
     grid_note = ("each sampler's own step grid" if step_grid is None else
-                 f"the {step_grid.label} (samplers that follow a grid)")
+                 f"the {step_grid.label} (samplers that follow a grid; σ/α of {sde.label} runs from {hi:.4g} to "
+                 f"{lo:.4g})")
     note = (f"Score: **{kind}**. All samplers started from the same {n} draws of the prior "
             f"N(0, {sde.prior_std():.3g}² I), on {grid_note}. Noise floor = energy distance between two fresh data "
             f"sets of {n}.")
