@@ -193,8 +193,10 @@ def build_learned_tab(setup: Setup, trained: gr.State, links: Links) -> list:
         train_btn = gr.Button("Train", variant="primary")
         stop_btn = gr.Button("Stop", variant="stop")
     status = gr.Markdown(elem_id="train-status", elem_classes=["dx-status"])
-    field_plot = gr.Plot(label="Learned and exact score, and the network's samples", elem_id="train-field")
-    loss_plot = gr.Plot(label="Loss and the samples' distance to the data", elem_id="train-curves")
+    field_plot = gr.Plot(label="Learned and exact score, and the network's samples", elem_id="train-field",
+                         elem_classes=["dx-wide"])
+    loss_plot = gr.Plot(label="Loss and the samples' distance to the data", elem_id="train-curves",
+                        elem_classes=["dx-wide"])
     train_btn.click(lambda: "Training: starting…", None, status, queue=False, show_progress="hidden",
                     api_visibility="private")
     event = train_btn.click(train_view, setup.inputs + [param, steps, lr, width, t],
@@ -207,7 +209,7 @@ def build_learned_tab(setup: Setup, trained: gr.State, links: Links) -> list:
                           value="pretrained", label="Network", scale=2)
         compare_btn = gr.Button("Compare with the exact score", scale=1)
     memo_note = gr.Markdown()
-    fields = gr.Plot(label="Fields")
+    fields = gr.Plot(label="Fields", elem_classes=["dx-wide"])
     with gr.Row():
         emap = gr.Plot(label="Error map")
         curve = gr.Plot(label="Error over t")

@@ -184,7 +184,8 @@ def build_vae_tab(setup: Setup, trained: gr.State, links: Links) -> list:
         stop_btn = gr.Button("Stop", variant="stop")
         compare_btn = gr.Button("Compare with diffusion")
     status = gr.Markdown(elem_id="vae-status", elem_classes=["dx-status"])
-    curves = gr.Plot(label="ELBO, and the VAE's samples while it trains", elem_id="vae-curves")
+    curves = gr.Plot(label="ELBO, and the VAE's samples while it trains", elem_id="vae-curves",
+                     elem_classes=["dx-wide"])
     with gr.Row():
         latent = gr.Plot(label="Latent space")
         side = gr.Plot(label="Samples")

@@ -244,6 +244,20 @@ function present(flag) {{
 }}
 const presenting = () => {{ try {{ return parent !== window && parent.document.documentElement.classList.contains("dx-present"); }}
                            catch (e) {{ return false; }} }};
+if (window.innerWidth < 640) {{   // a phone: the title wraps, the slider goes under the buttons (nothing cut off)
+  const t = spec.layout.title, chars = Math.max(24, Math.floor(window.innerWidth / 10.5));
+  if (t && t.text && t.text.length > chars) {{
+    const lines = [];
+    for (const w of t.text.split(" ")) {{
+      if (lines.length && (lines[lines.length - 1] + " " + w).length <= chars) lines[lines.length - 1] += " " + w;
+      else lines.push(w);
+    }}
+    t.text = lines.join("<br>");
+    spec.layout.margin = Object.assign({{}}, spec.layout.margin, {{t: (spec.layout.margin && spec.layout.margin.t || 50) + 22 * (lines.length - 1)}});
+  }}
+  for (const sl of spec.layout.sliders || []) {{ sl.x = 0; sl.len = 1; sl.y = -0.16; }}
+  spec.layout.margin = Object.assign({{}}, spec.layout.margin, {{b: 110}});
+}}
 Plotly.newPlot("fig", spec.data, spec.layout, {config})
   .then(() => Plotly.addFrames("fig", spec.frames || []))
   .then(() => presenting() ? present(true) : null)
