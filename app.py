@@ -40,7 +40,7 @@ PRESENT_JS = present_mode.TOGGLE_JS     # the page zoom, and every figure redraw
 INTRO = """# Diffusion Explorer
 Pick a data distribution and a forward process, then watch data turn into noise, see the score that turns it back,
 and compare samplers — exact mathematics next to what a network learns. New here? Start with the **Lessons** tab
-(open first): a course in three tracks, each in its tutorial's order."""
+(open first): a course in three tracks, each in its tutorial's order, and a fourth beyond them."""
 
 
 # One torch thread per request: on a 2-vCPU machine serving several users, two OpenMP threads per request

@@ -1077,8 +1077,8 @@ LESSONS: tuple[Lesson, ...] = (
         "length is many times smaller (the note).",
         "Does the OT coupling change what distribution the flow produces?",
         "No: every coupling keeps the marginals $p_0$ and $\\mathcal N(0, I)$, so the flow still maps noise to the data; "
-        "only the paths, and so the number of steps needed, change (exactly so for reflow, approximately for OT on "
-        "minibatches).",
+        "only the paths, and so the number of steps needed, change. Exactly so for minibatch OT (permuting the noises of a "
+        "batch keeps both marginals); approximately for reflow, whose $x_0$ are the previous flow's samples.",
         fig_couplings, None, ("flow",), ("ring8", "linear")),
     Lesson(
         "more-grids", "more", "The design space: where the steps go",
