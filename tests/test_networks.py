@@ -59,7 +59,8 @@ def test_network_score_converts_with_the_scores_module(param, gen):
     net = ScoreNet(ScoreNetConfig(dim=2, width=32, depth=2, parameterisation=param))
     x, t = torch.randn(5, 2, generator=gen), torch.rand(5, generator=gen) * 0.9 + 0.1
     raw = net(x, t)
-    expected = {"eps": conv.eps_to_score(raw, x, t, sde), "x0": conv.x0_to_score(raw, x, t, sde), "score": raw}[param]
+    expected = {"eps": conv.eps_to_score(raw, x, t, sde), "x0": conv.x0_to_score(raw, x, t, sde), "score": raw,
+                "u": conv.to_score("u", raw, x, t, sde)}[param]
     torch.testing.assert_close(network_score(net)(x, t), expected)
 
 
@@ -109,7 +110,10 @@ def closed_form(x, t, sde):
     a, s = sde.mean_coef(t)[:, None], sde.std(t)[:, None]
     v = a ** 2 * S ** 2 + s ** 2
     r = x - a * M
-    return {"eps": s * r / v, "x0": M + a * S ** 2 * r / v, "score": -r / v}
+    out = {"eps": s * r / v, "x0": M + a * S ** 2 * r / v, "score": -r / v}
+    _, _, da, ds = conv.coefficients(t, sde, 2)
+    out["u"] = da * out["x0"] + ds * out["eps"]        # the flow velocity alpha' x0* + sigma' eps* (flow matching)
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -160,6 +164,9 @@ def test_each_parameterisation_approaches_its_closed_form(param, gaussian_models
     err = float((sigma * (score - truth["score"])).pow(2).mean().sqrt())
     err0 = float((sigma * (untrained - truth["score"])).pow(2).mean().sqrt())
     raw_err = float(((raw - truth[param]) * (sigma if param == "score" else 1.0)).pow(2).mean().sqrt())
+    if param == "u":        # u reaches |sigma'| ~ 10 near t = 1 under VP: its error in eps units, eps = (alpha u - alpha' x) / d
+        eps_raw, eps_true = (conv.to_x0_eps("u", u, x, t, sde)[1] for u in (raw, truth["u"]))
+        raw_err = float((eps_raw - eps_true).pow(2).mean().sqrt())
     assert err < 0.05 and err < err0 / 10, (param, err, err0)
     assert raw_err < 0.05, (param, raw_err)
 
