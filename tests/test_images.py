@@ -211,7 +211,7 @@ def test_pathological_pixel_counts_are_refused_from_the_header(size):
 @pytest.mark.parametrize("name", sorted(PROCESSES))
 def test_noise_row_starts_at_x0_and_shares_one_eps(name, x0):
     sde = get_process(name)
-    ts = [0.0, 0.1, 0.5, 1.0]
+    ts = [0.0, 0.1, 0.5, sde.T]         # the process's end: T = 1, or 0.999 for the linear path (alpha(1) = 0)
     row = noise_row(x0, sde, ts, generator=torch.Generator().manual_seed(0))
     assert row.shape == (4, 3, 128, 128) and row.dtype == x0.dtype and row.device == x0.device
     assert torch.equal(row[0], x0)
