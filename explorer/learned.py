@@ -54,3 +54,11 @@ def score_error_map(score_fn: ScoreFn, mixture: GaussianMixture, sde: Process, t
     exact = mixture.score(pts, t, sde)
     err = (learned - exact).norm(dim=1)
     return axis, err.reshape(n, n), mixture.log_prob(pts, t, sde).reshape(n, n), exact.norm(dim=1).reshape(n, n)
+
+
+def finite_set_dataset(dataset: Dataset, m: int, seed: int = 0) -> Dataset:
+    """The M points behind the ideal denoiser dataset.exact(M, seed) as a dataset of their own (sampling draws only
+    them, bootstrap): train a network on it to compare like for like with the ideal denoiser of the same points."""
+    points = dataset.exact(m, seed)
+    return Dataset(dataset.name, f"{dataset.label}: the {points.means.shape[0]} training points", dataset.dim,
+                   dataset.class_names, empirical=points)

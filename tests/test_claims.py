@@ -157,6 +157,17 @@ def test_unweighted_error_map_measures_the_score_difference():
     assert torch.allclose(err2, norm2, rtol=1e-4, atol=1e-4)               # ||2 s - s|| = ||s||, everywhere
 
 
+def test_a_network_can_train_on_the_ideal_denoisers_own_points():
+    from explorer.learned import finite_set_dataset
+
+    ds = L.get_dataset("moons")
+    finite = finite_set_dataset(ds, 100)
+    x, _ = finite.sample(500, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    d = torch.cdist(x, ds.exact(100).means).min(1).values
+    assert float(d.max()) < 1e-12                      # every draw is one of the 100 points: like for like
+    assert finite.name == ds.name and finite.exact().means.shape[0] == 100
+
+
 def test_ideal_denoiser_copies_its_training_points():
     f, big = facts("luo-memorise"), facts("luo-memorise", 1000.0)
     assert f["median_ideal"] < 0.03 and f["median_fresh"] > 5 * f["median_ideal"]
