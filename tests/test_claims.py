@@ -164,7 +164,7 @@ def test_a_network_can_train_on_the_ideal_denoisers_own_points():
     finite = finite_set_dataset(ds, 100)
     x, _ = finite.sample(500, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     d = torch.cdist(x, ds.exact(100).means).min(1).values
-    assert float(d.max()) < 1e-12                      # every draw is one of the 100 points: like for like
+    assert float(d.max()) < 1e-6       # every draw is one of the 100 points (cdist rounds to ~1e-8): like for like
     assert finite.name == ds.name and finite.exact().means.shape[0] == 100
 
 
