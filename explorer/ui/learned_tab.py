@@ -65,7 +65,7 @@ def field_view(model_score, ds, sde, t: float, title: str, exact: ExactField | N
     exact = exact if exact is not None else exact_field(ds, sde, t)
     learned = evaluate_score(model_score, exact.x.float(), t)
     kw = {} if live is None else dict(samples=live.samples, data=live.reference[:DATA_SHOWN],
-                                      samples_title=f"its samples from one fixed x_T (step {live.sample_step})")
+                                      samples_title=f"its samples at step {live.sample_step}")
     if ds.dim == 1:
         return curves_side_by_side(exact.x[:, 0].numpy(), exact.density, learned[:, 0].numpy(), exact.score,
                                    title=title, **kw)
@@ -193,9 +193,11 @@ def build_learned_tab(setup: Setup, trained: gr.State, links: Links) -> list:
         train_btn = gr.Button("Train", variant="primary")
         stop_btn = gr.Button("Stop", variant="stop")
     status = gr.Markdown(elem_id="train-status", elem_classes=["dx-status"])
-    field_plot = gr.Plot(label="Learned and exact score, and the network's samples", elem_id="train-field",
+    field_plot = gr.Plot(label="Learned and exact score; the network's samples from one fixed x_T (10 PF-ODE steps)",
+                         elem_id="train-field",
                          elem_classes=["dx-wide"])
-    loss_plot = gr.Plot(label="Loss and the samples' distance to the data", elem_id="train-curves",
+    loss_plot = gr.Plot(label="Loss; the samples' energy distance to fresh data, falling to the noise floor",
+                        elem_id="train-curves",
                         elem_classes=["dx-wide"])
     train_btn.click(lambda: "Training: starting…", None, status, queue=False, show_progress="hidden",
                     api_visibility="private")

@@ -49,7 +49,7 @@ def _curves(m, live: LiveView, total: int, image_shape: tuple | None = None):
     return elbo_live_figure(steps, np.asarray(m.elbos), np.asarray(m.recons), np.asarray(m.kls),
                             np.asarray(live.steps), np.asarray(live.distances), live.floor, live.samples,
                             live.reference[:DATA_SHOWN], image=image, total_steps=total,
-                            samples_title=f"its samples from one fixed z (step {live.sample_step})")
+                            samples_title=f"its samples at step {live.sample_step}")
 
 
 @user_errors
@@ -184,7 +184,8 @@ def build_vae_tab(setup: Setup, trained: gr.State, links: Links) -> list:
         stop_btn = gr.Button("Stop", variant="stop")
         compare_btn = gr.Button("Compare with diffusion")
     status = gr.Markdown(elem_id="vae-status", elem_classes=["dx-status"])
-    curves = gr.Plot(label="ELBO, and the VAE's samples while it trains", elem_id="vae-curves",
+    curves = gr.Plot(label="ELBO; the VAE's samples from one fixed z and their energy distance to fresh data",
+                     elem_id="vae-curves",
                      elem_classes=["dx-wide"])
     with gr.Row():
         latent = gr.Plot(label="Latent space")

@@ -53,14 +53,14 @@ def training_figure(steps: np.ndarray, losses, ed_steps, distances, floor: float
     """Left: the loss curve(s) (log y; losses [K] or {name: [K]}); right: the energy distance of the live samples
     (one fixed noise batch) to the data at ed_steps, falling towards the noise floor (dashed; two fresh data sets).
     total_steps fixes both step axes to [0, total_steps] (the charts fill in, they do not rescale)."""
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("training loss", "energy distance of the samples to the data"))
     fig.update_annotations(font_size=FONT["base"])
     _loss_traces(fig, steps, losses, row=1, col=1)
     distance_traces(fig, ed_steps, distances, floor, x_end=total_steps, row=1, col=2)
     fig.add_annotation(x=0, y=float(np.log10(max(floor, 1e-6))), xref="x2", yref="y2", text="noise floor",
                        showarrow=False, xanchor="left", yanchor="top", font={"size": FONT["small"], "color": "#555"})
-    for col, name in ((1, "loss"), (2, "energy distance")):
+    for col, name in ((1, "loss"), (2, None)):          # the right panel's title names its axis
         fig.update_xaxes(title="step", row=1, col=col, **({"range": [0, total_steps]} if total_steps else {}))
         fig.update_yaxes(title=name, type="log", exponentformat="power", dtick="D2", row=1, col=col)
     fig.update_layout(**layout_defaults(title, height=330), legend={"x": 0.01, "y": 0.99})
@@ -93,7 +93,7 @@ def fields_side_by_side(axis: np.ndarray, log_p: np.ndarray, pts: np.ndarray, le
                         exact: np.ndarray, *, title: str = "", floor: float = -6.0,
                         titles: tuple[str, str] = ("learned score s_θ(x, t)", "exact score ∇ log p_t(x)"),
                         samples: np.ndarray | None = None, data: np.ndarray | None = None,
-                        samples_title: str = "samples from a fixed x_T") -> go.Figure:
+                        samples_title: str = "samples") -> go.Figure:
     """2D: learned (left) and exact (right) arrows (vectors [M, 2] at pts [M, 2]) over log p_t (axis [G], log_p [G, G]);
     with data [K, 2], a third panel of samples [n, 2] (blue) over the data (grey)."""
     cols = 2 if data is None else 3
@@ -118,7 +118,7 @@ def fields_side_by_side(axis: np.ndarray, log_p: np.ndarray, pts: np.ndarray, le
 
 def curves_side_by_side(x: np.ndarray, density: np.ndarray, learned: np.ndarray, exact: np.ndarray,
                         *, title: str = "", samples: np.ndarray | None = None, data: np.ndarray | None = None,
-                        samples_title: str = "samples from a fixed x_T") -> go.Figure:
+                        samples_title: str = "samples") -> go.Figure:
     """1D: the learned and exact score curves over x, with p_t shaded on a second axis; with data [K, 1], a second
     panel of the samples' histogram [n, 1] over the data's."""
     cols = 1 if data is None else 2

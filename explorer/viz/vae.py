@@ -58,7 +58,7 @@ def elbo_live_figure(steps: np.ndarray, elbo: np.ndarray, recon: np.ndarray, kl:
     for col in (1, 2):
         fig.update_xaxes(title="step", row=1, col=col, **({"range": [0, total_steps]} if total_steps else {}))
     fig.update_yaxes(title="nats per sample", row=1, col=1)
-    fig.update_yaxes(title="energy distance", type="log", exponentformat="power", dtick="D2", row=1, col=2)
+    fig.update_yaxes(type="log", exponentformat="power", dtick="D2", row=1, col=2)    # its panel title names it
     if image is not None:
         fig.add_trace(go.Image(source=png_data_uri(image, max_side=max(image.shape[:2])), hoverinfo="skip"), row=1, col=3)
         fig.update_xaxes(visible=False, row=1, col=3)
