@@ -312,6 +312,15 @@ def compare_view(dataset, means, stds, weights, process, seed, user_data, source
 
 
 @user_errors
+def compare_on_open(dataset, means, stds, weights, process, seed, user_data, t):
+    """On page open: the pretrained flow against the exact velocity where one ships (else nothing drawn yet)."""
+    ds = resolve_dataset(dataset, means, stds, weights, user_data)
+    if not has_pretrained(ds.name, FLOW):
+        return gr.skip(), gr.skip()
+    return compare_view.__wrapped__(dataset, means, stds, weights, process, seed, user_data, "pretrained", t)
+
+
+@user_errors
 def steps_view(dataset, means, stds, weights, process, seed, user_data, trained=None, flows=None,
                progress=gr.Progress()):
     """API 'flow_steps': energy distance at 1-16 Euler steps and Liu's straightness for the exact flow, the pretrained
@@ -415,4 +424,5 @@ def build_flow_tab(setup: Setup, trained: gr.State, links: Links) -> list:
                     show_progress="minimal")
     links.share_many("flow", t=t, arrows=n_side, streamlines=stream, pairs=n_paths, coupling=coupling, steps=steps,
                      lr=lr, width=width, network=source)
-    return [(field_view, field_inputs, [field]), (paths_view, paths_inputs, [paths])]
+    return [(field_view, field_inputs, [field]), (paths_view, paths_inputs, [paths]),
+            (compare_on_open, setup.inputs + [t], [cmp_fields, cmp_map])]
