@@ -18,7 +18,7 @@ from explorer.process import PROCESSES, get_process
 from explorer.samplers import sample
 from explorer.scores import exact_score, mixture_score
 from explorer.straightness import conditional_and_marginal_paths, quality_vs_steps, straightness
-from explorer.velocity import (exact_velocity, mixture_velocity, monte_carlo_velocity, path_derivatives,
+from explorer.velocity import (exact_velocity, monte_carlo_velocity, path_derivatives,
                                score_from_velocity, velocity_from_score)
 
 LINEAR = get_process("linear")
