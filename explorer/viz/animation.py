@@ -258,6 +258,14 @@ if (window.innerWidth < 640) {{   // a phone: the title wraps, the slider goes u
   for (const sl of spec.layout.sliders || []) {{ sl.x = 0; sl.len = 1; sl.y = -0.16; }}
   spec.layout.margin = Object.assign({{}}, spec.layout.margin, {{b: 110}});
 }}
+try {{   // inside the app: grow the iframe so square panels fill the width (a projector), up to 90% of the window
+  const f = window.frameElement, panels = Object.keys(spec.layout).filter(k => /^xaxis[0-9]*$/.test(k)).length || 1;
+  if (f && parent !== window && window.innerWidth >= 640) {{
+    const want = Math.round((window.innerWidth - 90) / panels + 230), cap = Math.round(parent.innerHeight * 0.9);
+    const now = f.getBoundingClientRect().height;
+    if (want > now + 20 && cap > now + 20) {{ f.style.height = Math.min(want, cap) + "px"; delete spec.layout.height; }}
+  }}
+}} catch (e) {{ /* a standalone file or another origin: keep the size */ }}
 Plotly.newPlot("fig", spec.data, spec.layout, {config})
   .then(() => Plotly.addFrames("fig", spec.frames || []))
   .then(() => presenting() ? present(true) : null)
