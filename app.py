@@ -8,7 +8,7 @@ import torch
 
 from explorer.memory import limit_arenas
 
-from explorer.ui import errors, guard, present as present_mode, routes
+from explorer.ui import errors, guard, present as present_mode, routes, startup
 from explorer.ui.common import build_setup
 from explorer.ui.exports import forget_session
 from explorer.ui.forward_tab import build_forward_tab
@@ -89,8 +89,9 @@ def build_demo() -> gr.Blocks:
                     load_events += build()
                 links.tab_ids[label] = tab_id
         restored = links.attach(demo, tabs, copy, link)      # a shared link's settings first, then the first figures
-        for fn, inputs, outputs in load_events:
-            restored.then(fn, inputs, outputs, api_visibility="private")
+        for fn, inputs, outputs in load_events:    # every tab's first figures: cached per setting (explorer/ui/startup.py)
+            restored.then(startup.first_figures(fn), inputs, outputs, api_visibility="private", show_progress="hidden")
+        demo.dx_load_events = [(startup.first_figures(fn), i, o) for fn, i, o in load_events]
         demo.unload(forget_session)     # a closed page's export files go with it
     demo.queue(default_concurrency_limit=4, max_size=guard.QUEUE_SIZE)
     guard.install(demo)                 # each session's share of the queue; Stop remembered for running work
@@ -102,5 +103,7 @@ def build_demo() -> gr.Blocks:
 LAUNCH_KWARGS = dict(css=CSS, theme=gr.themes.Soft(), show_error=True, max_file_size="20mb", head=present_mode.HEAD)
 
 if __name__ == "__main__":
-    build_demo().launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
-                        server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **LAUNCH_KWARGS)
+    demo = build_demo()
+    startup.warm(demo.dx_load_events)     # the default settings' figures computed while the server starts listening
+    demo.launch(server_name=os.environ.get("GRADIO_SERVER_NAME", "127.0.0.1"),
+                server_port=int(os.environ.get("GRADIO_SERVER_PORT", "7860")), **LAUNCH_KWARGS)

@@ -79,3 +79,19 @@ def test_bad_training_input(client, args, message):
 def test_compare_needs_a_network(client):
     with pytest.raises(AppError, match="No trained network"):
         client.predict("ring8", *C, "vp_linear", 0, "trained", 0.1, api_name="/compare")
+
+
+def test_live_training_with_likelihood_weighting_shows_dsm_minus_esm_is_c(client):
+    """#13: a live training with likelihood weighting on a mixture reports DSM, ESM and C on one fixed batch: DSM - ESM
+    equals C within 4 standard errors of the cross term (the number the status line shows)."""
+    import re
+
+    job = client.submit("ring8", *C, "vp_linear", 0, "eps", 300, 1e-2, 64, 0.1, "likelihood", api_name="/train")
+    list(job)
+    status = job.outputs()[-1][2]
+    m = re.search(r"DSM − ESM = \*\*([0-9.]+)\*\*, C = ([0-9.]+) \(± ([0-9.]+)\)", status)
+    assert m, status
+    gap, c, se = map(float, m.groups())
+    assert abs(gap - c) < 4 * se + 1e-4
+    with pytest.raises(AppError, match="not in the list of choices"):
+        client.predict("ring8", *C, "vp_linear", 0, "eps", 100, 1e-2, 32, 0.1, "elbo", api_name="/train")

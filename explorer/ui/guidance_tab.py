@@ -282,4 +282,4 @@ def build_guidance_tab(setup: Setup, trained: gr.State, links: Links) -> list:
                                   concurrency_id="train", concurrency_limit=2)
     stop.click(None, None, None, cancels=[guided, swept, trained_clf], api_visibility="private")
     links.share_many("guidance", network=network, gamma=gamma, sampler=sampler, particles=n_particles, t=t)
-    return []
+    return [(guidance_view, base + [gamma, sampler, n_particles, trained, clf], [anim, final, table, note, downloads.spec])]

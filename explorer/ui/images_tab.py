@@ -223,8 +223,8 @@ def build_images_tab(links: Links) -> list:
         x0 = gr.Image(label="x̂₀ (the model's current estimate)", height=300, interactive=False)
     replay = gr.HTML()
     downloads = build_downloads("images", "No animation yet: press 'Sample digits' and let it finish first.")
-    sampled = go.click(sample_digits_view, [sampler, steps, n_images, digit, gamma, seed],
-                       [xt, x0, replay, status, downloads.spec], api_name="sample_digits", show_progress="minimal")
+    sample_io = ([sampler, steps, n_images, digit, gamma, seed], [xt, x0, replay, status, downloads.spec])
+    sampled = go.click(sample_digits_view, *sample_io, api_name="sample_digits", show_progress="minimal")
     downloads.after(sampled)
     stop.click(None, None, None, cancels=[sampled], api_visibility="private")
     with gr.Accordion("Every digit at one guidance scale (same noise for every γ)", open=False):
@@ -260,4 +260,4 @@ def build_images_tab(links: Links) -> list:
         hub_img = gr.Image(label="Samples", height=160, interactive=False)
         hub_btn.click(hub_view, [hub_id, hub_steps, seed], [hub_img, hub_note], api_name="hub_sample")
     links.share_many("images", seed=seed, sampler=sampler, steps=steps, n=n_images, digit=digit, gamma=gamma)
-    return []
+    return [(sample_digits_view, *sample_io)]         # a finished grid of digits on open

@@ -11,7 +11,8 @@ from ..cost import BUDGET_S, check_budget, training_cost
 from ..fields import arrow_lengths, evaluate_score, grid_2d
 from ..forward import view_half_width
 from ..gpu import gpu_call
-from ..learned import error_on_grid, error_over_time, nearest_reference_distance
+from ..learned import error_on_grid, error_over_time, finite_set_dataset, nearest_reference_distance
+from ..score_matching import score_matching_batch, score_matching_losses
 from ..live import LiveView, score_watch
 from ..nn.networks import ScoreNet, ScoreNetConfig
 from ..samplers import sample
@@ -25,6 +26,9 @@ from .sources import resolve_score
 from .streaming import progress_line, stream_reports
 
 PARAMETERISATIONS = [("predict ε (DDPM)", "eps"), ("predict x₀", "x0"), ("predict the score", "score")]
+WEIGHTINGS = [("its own loss (uniform t)", "native"), ("likelihood weighting (the ELBO's, λ uniform)", "likelihood")]
+SM_BATCH = 2048         # the fixed batch on which DSM and ESM are drawn during training (mixtures only)
+MEMO_STEPS = 1000       # the network trained live on the ideal denoiser's MEMO_POINTS points (like for like)
 MAX_STEPS, REPORT_EVERY = 20_000, 50
 FIELD_SIDE = 17
 MEMO_POINTS = 100       # a small training set makes the ideal denoiser's memorisation plain to see
@@ -74,11 +78,26 @@ def field_view(model_score, ds, sde, t: float, title: str, exact: ExactField | N
                                title=title, **kw)
 
 
-def _curves_plot(losses, live: LiveView, total: int):
-    """The loss (one curve per loss the training reports) and the live samples' energy distance over the steps."""
+def _curves_plot(losses, live: LiveView, total: int, sm: list | None = None):
+    """The loss (and, for mixtures, DSM and ESM on one fixed batch with ESM + C) and the live samples' distance."""
     steps = np.arange(1, len(losses) + 1) * REPORT_EVERY
-    return training_figure(steps, np.asarray(losses), np.asarray(live.steps), np.asarray(live.distances), live.floor,
+    curves = np.asarray(losses)
+    if sm:
+        curves = {"training loss": curves,
+                  "DSM, fixed batch (ε units)": np.array([r.dsm for r in sm]),
+                  "ESM + C (C = E‖ε − ε*(x_t)‖²)": np.array([r.esm + r.constant for r in sm]),
+                  "ESM = E‖ε̂ − ε*(x_t)‖²": np.array([r.esm for r in sm])}
+    return training_figure(steps, curves, np.asarray(live.steps), np.asarray(live.distances), live.floor,
                            total_steps=total)
+
+
+def _sm_line(sm: list | None) -> str:
+    """Denoising = explicit score matching + C, in numbers (Vincent 2011)."""
+    if not sm:
+        return ""
+    r = sm[-1]
+    return (f" · DSM − ESM = **{r.dsm - r.esm:.4f}**, C = {r.constant:.4f} (± {r.stderr:.4f}): denoising score "
+            f"matching is explicit score matching plus a constant")
 
 
 def _live_status(step: int, total: int, loss: float, live: LiveView, elapsed: float) -> str:
@@ -89,7 +108,8 @@ def _live_status(step: int, total: int, loss: float, live: LiveView, elapsed: fl
 
 @user_errors
 @gpu_call(duration=120)
-def train_view(dataset, means, stds, weights, process, seed, user_data, parameterisation, steps, lr, width, t):
+def train_view(dataset, means, stds, weights, process, seed, user_data, parameterisation, steps, lr, width, t,
+               weighting="native"):
     """API 'train': trains a score network (streamed: loss and sample-distance curves, learned vs exact field with the
     samples from one fixed x_T, status); the model goes to this session's state."""
     ds = resolve_dataset(dataset, means, stds, weights, user_data)
@@ -101,30 +121,38 @@ def train_view(dataset, means, stds, weights, process, seed, user_data, paramete
     lr = number(lr, "Learning rate", 1e-5, 0.05)
     width = number(width, "Width", 16, 512, integer=True)
     t = number(t, "Time t", 0.01, 1.0)
+    if weighting not in {v for _, v in WEIGHTINGS}:
+        raise gr.Error(f"unknown loss weighting {weighting!r}; expected one of {[v for _, v in WEIGHTINGS]}")
     config = ScoreNetConfig.for_data(ds, sde, parameterisation=parameterisation, width=width)
     per_step = training_cost(ScoreNet(config), steps=1, batch_size=DEFAULTS["batch_size"])
     check_budget(steps * per_step, "This training",
                  f"Training steps (about {int(BUDGET_S / per_step):,} fit at width {width}) or Width")
     exact = exact_field(ds, sde, t)       # the same at every report
     watch = score_watch(ds, sde, seed=seed)   # samples from one fixed x_T, within a share of the training time
+    sm_batch = (score_matching_batch(ds, sde, SM_BATCH, generator=torch.Generator().manual_seed(seed + 7))
+                if ds.is_mixture else None)
+    sm: list = []                              # DSM, ESM, C at every report (explorer/score_matching.py)
 
     def snapshot(p):      # called in the worker: copy what the page needs before training moves on
         watch(p.model, p.step, p.elapsed_s, final=p.step == p.steps)
-        return p.step, p.steps, p.loss, p.model.copy().to("cpu"), list(p.model.losses), p.elapsed_s, watch.view()
+        if sm_batch is not None:
+            sm.append(score_matching_losses(p.model.score_fn(), sm_batch, sde))
+        return (p.step, p.steps, p.loss, p.model.copy().to("cpu"), list(p.model.losses), p.elapsed_s, watch.view(),
+                list(sm))
 
     def work(report):
         return train(config, ds, sde, steps=steps, lr=lr, seed=seed, report_every=REPORT_EVERY,
-                     callback=lambda p: report(snapshot(p)))
+                     callback=lambda p: report(snapshot(p)), weighting=None if weighting == "native" else weighting)
 
     last = None
     try:
         for kind, value in stream_reports(work):
             if kind == "report":
                 last = value
-                step, total, loss, model, losses, elapsed, live = value
-                yield (_curves_plot(losses, live, total),
+                step, total, loss, model, losses, elapsed, live, sm_now = value
+                yield (_curves_plot(losses, live, total, sm_now),
                        field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, step {step}", exact, live),
-                       _live_status(step, total, loss, live, elapsed), gr.skip())
+                       _live_status(step, total, loss, live, elapsed) + _sm_line(sm_now), gr.skip())
             else:
                 model = value.to("cpu")        # views evaluate on the CPU (and ZeroGPU hands back CPU tensors)
                 done = model.info["steps"]
@@ -133,8 +161,8 @@ def train_view(dataset, means, stds, weights, process, seed, user_data, paramete
                 took = f" in {last[5]:.1f} s" if last is not None else ""
                 status = (f"Done: **{done} steps**{why}{took}, final loss {model.losses[-1]:.4f}, samples' energy "
                           f"distance **{live.last_distance:.4f}** (noise floor {live.floor:.4f}). Your network is used "
-                          f"wherever you pick *My trained network*.")
-                yield (_curves_plot(model.losses, live, steps),
+                          f"wherever you pick *My trained network*.{_sm_line(sm)}")
+                yield (_curves_plot(model.losses, live, steps, list(sm)),
                        field_view(model.score_fn(), ds, sde, t, f"t = {t:.2f}, trained", exact, live), status, model)
     except (TrainingDiverged, ValueError) as e:
         raise gr.Error(str(e)) from None
@@ -157,26 +185,36 @@ def compare_view(dataset, means, stds, weights, process, seed, user_data, source
         half = float(view_half_width(sde, torch.tensor([t], dtype=torch.float64)))
         axis, pts = grid_2d(half, 60)
         err, log_p = error_on_grid(score_fn, ds.exact(), sde, t, pts)
+        reference = ("the exact mixture score" if ds.is_mixture else
+                     f"the ideal denoiser of {ds.exact().means.shape[0]:,} reference points, which the network should "
+                     f"not copy at small t")
         emap = error_map(axis.numpy(), err.reshape(60, 60).numpy(), log_p.reshape(60, 60).numpy(),
-                         title=f"Where the network is wrong at t = {t:.2f} (weighted by p_t)")
+                         title=f"Where the network is wrong at t = {t:.2f}", reference=reference)
     progress(0.4, desc="error over t")
     ts = torch.tensor([0.01, 0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0])
     rms, rel = error_over_time(score_fn, ds, sde, ts, n=600, generator=torch.Generator().manual_seed(seed))
     curve = error_curve(ts.numpy(), rms.numpy(), rel.numpy(), title="Error averaged over x_t ~ p_t")
     memo, note = None, ""
     if not ds.is_mixture and ds.dim == 2:
-        progress(0.7, desc="sampling with the ideal denoiser and with the network")
-        train_set = ds.exact(MEMO_POINTS) if ds.empirical is None else ds.exact()
-        ref = train_set.means.float()
+        progress(0.6, desc=f"training a network on the same {MEMO_POINTS} points")
+        finite = finite_set_dataset(ds, MEMO_POINTS)        # like for like: the ideal denoiser's own training set
+        ref = finite.exact().means.float()
+        config = ScoreNetConfig.for_data(finite, sde, conditional=False)
+        check_budget(training_cost(ScoreNet(config), steps=MEMO_STEPS, batch_size=DEFAULTS["batch_size"]),
+                     "Training the network on the same points", "nothing here: try again when the server is less busy")
+        small = train(config, finite, sde, steps=MEMO_STEPS, seed=seed, report_every=MEMO_STEPS)
+        progress(0.85, desc="sampling with the ideal denoiser and with both networks")
         x_init = sde.prior_sample((1000, 2), generator=torch.Generator().manual_seed(seed))
-        ideal = sample("pf_heun", mixture_score(train_set, sde), sde, x_init, n_steps=100).x
-        net = sample("pf_heun", score_fn, sde, x_init, n_steps=100).x
-        d_ideal, d_net = nearest_reference_distance(ideal, ref), nearest_reference_distance(net, ref)
-        memo = final_samples_figure([(f"ideal denoiser of {len(ref)} points", ideal.numpy()), (kind, net.numpy())],
-                                    ref.numpy(), title="Memorisation: samples (blue) over the training points (grey)")
-        note = (f"Median distance to the nearest of {len(ref)} training points: ideal denoiser "
-                f"**{float(d_ideal.median()):.4f}** (it reproduces them), network **{float(d_net.median()):.4f}** "
-                f"(it generalises).")
+        runs = [(f"ideal denoiser of the {len(ref)} points", mixture_score(finite.exact(), sde)),
+                (f"network trained on the same {len(ref)} points", small.score_fn()),
+                (f"{kind} (fresh samples every step)", score_fn)]
+        out = [(label, sample("pf_heun", fn, sde, x_init, n_steps=100).x) for label, fn in runs]
+        dists = [float(nearest_reference_distance(x, ref).median()) for _, x in out]
+        memo = final_samples_figure([(label, x.numpy()) for label, x in out], ref.numpy(),
+                                    title=f"Memorisation: samples (blue) over the {len(ref)} training points (grey)")
+        note = (f"Median distance to the nearest of the {len(ref)} points: ideal denoiser **{dists[0]:.4f}** (it "
+                f"reproduces them), a network trained on those {len(ref)} points for {MEMO_STEPS:,} steps "
+                f"**{dists[1]:.4f}**, the {kind} trained on fresh samples **{dists[2]:.4f}**.")
     return (fields, gr.Plot(emap, visible=emap is not None), curve, gr.Plot(memo, visible=memo is not None), note)
 
 
@@ -190,6 +228,8 @@ def build_learned_tab(setup: Setup, trained: gr.State, links: Links) -> list:
         width = gr.Slider(16, 512, value=128, step=16, label="Width", scale=1)
         t = gr.Slider(0.01, 1.0, value=0.1, step=0.01, label="Time t of the field", scale=1)
     with gr.Row():
+        weighting = gr.Radio(WEIGHTINGS, value="native", label="Loss weighting over log-SNR λ (Likelihood tab: w(λ))",
+                             scale=3)
         train_btn = gr.Button("Train", variant="primary")
         stop_btn = gr.Button("Stop", variant="stop")
     status = gr.Markdown(elem_id="train-status", elem_classes=["dx-status"])
@@ -201,7 +241,7 @@ def build_learned_tab(setup: Setup, trained: gr.State, links: Links) -> list:
                         elem_classes=["dx-wide"])
     train_btn.click(lambda: "Training: starting…", None, status, queue=False, show_progress="hidden",
                     api_visibility="private")
-    event = train_btn.click(train_view, setup.inputs + [param, steps, lr, width, t],
+    event = train_btn.click(train_view, setup.inputs + [param, steps, lr, width, t, weighting],
                             [loss_plot, field_plot, status, trained], api_name="train", show_progress="hidden",
                             concurrency_id="train", concurrency_limit=2)
     stop_btn.click(None, None, None, cancels=[event], api_visibility="private")
@@ -216,7 +256,7 @@ def build_learned_tab(setup: Setup, trained: gr.State, links: Links) -> list:
         emap = gr.Plot(label="Error map")
         curve = gr.Plot(label="Error over t")
     memo = gr.Plot(label="Memorisation")
-    compare_btn.click(compare_view, setup.inputs + [source, t, trained], [fields, emap, curve, memo, memo_note],
-                      api_name="compare")
-    links.share_many("learned", predicts=param, steps=steps, lr=lr, width=width, t=t, network=source)
-    return []
+    compare_io = (setup.inputs + [source, t, trained], [fields, emap, curve, memo, memo_note])
+    compare_btn.click(compare_view, *compare_io, api_name="compare")
+    links.share_many("learned", predicts=param, steps=steps, lr=lr, width=width, t=t, network=source, weighting=weighting)
+    return [(compare_view, *compare_io)]        # the pretrained network against the exact score, on open

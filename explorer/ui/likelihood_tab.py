@@ -199,4 +199,5 @@ def build_likelihood_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     stop_elbo.click(None, None, None, cancels=[elbo_done, levels_done], api_visibility="private")
     setup.process.change(weighting_view, setup.process, weights_plot, api_name="weightings", show_progress="hidden")
     links.share_many("elbo", levels=n_levels, elbo_samples=n_elbo)
-    return [(weighting_view, [setup.process], [weights_plot])]
+    return [(likelihood_view, inputs, [plot, table]), (elbo_view, elbo_inputs, [terms_plot, elbo_table]),
+            (weighting_view, [setup.process], [weights_plot])]

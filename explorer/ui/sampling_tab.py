@@ -284,4 +284,4 @@ def build_sampling_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     links.share_many("sampling", score=source, particles=n_particles, steps=n_steps, samplers=samplers, eta=eta,
                      snr=snr, lstep=langevin_step, lt=langevin_t, grid=grid, rho=rho, smin=sigma_min, smax=sigma_max,
                      churn=churn, chart=chart_sampler)
-    return []
+    return [(sampling_view, inputs, [anim, river, final, table, note, downloads.spec])]   # the default run, on open

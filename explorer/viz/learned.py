@@ -144,15 +144,23 @@ def curves_side_by_side(x: np.ndarray, density: np.ndarray, learned: np.ndarray,
     return fig
 
 
-def error_map(axis: np.ndarray, error: np.ndarray, log_p: np.ndarray, *, title: str = "") -> go.Figure:
-    """2D: ||s_θ − ∇ log p_t|| weighted by p_t / max p_t on the grid (axis [G], maps [G, G])."""
+def error_map(axis: np.ndarray, error: np.ndarray, log_p: np.ndarray, *, title: str = "",
+              reference: str = "the exact score") -> go.Figure:
+    """2D, two panels: ||s_θ − ∇ log p_t|| weighted by p_t / max p_t (where samples go), and unweighted on a log colour
+    scale (far from the data too); axis [G], maps [G, G]."""
     w = np.exp(log_p - log_p.max())
-    fig = go.Figure(go.Heatmap(x=axis.astype(np.float32), y=axis.astype(np.float32), z=(error * w).astype(np.float32),
-                               colorscale="Inferno", colorbar={"title": {"text": "‖s_θ − ∇log p_t‖ · p_t/max p_t",
-                                                                          "side": "right"}, "thickness": 12}))
-    fig.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain")
-    fig.update_xaxes(constrain="domain")
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=("weighted by p_t (where x_t lands)", f"not weighted, log₁₀ (reference: {reference})"))
+    xy = dict(x=axis.astype(np.float32), y=axis.astype(np.float32))
+    fig.add_trace(go.Heatmap(**xy, z=(error * w).astype(np.float32), colorscale="Inferno",
+                             colorbar={"title": {"text": "· p_t/max", "side": "right"}, "thickness": 10, "x": 0.44}), 1, 1)
+    fig.add_trace(go.Heatmap(**xy, z=np.log10(np.maximum(error, 1e-6)).astype(np.float32), colorscale="Magma",
+                             colorbar={"title": {"text": "log₁₀", "side": "right"}, "thickness": 10}), 1, 2)
+    for col in (1, 2):
+        fig.update_yaxes(scaleanchor=f"x{col if col > 1 else ''}", scaleratio=1, constrain="domain", row=1, col=col)
+        fig.update_xaxes(constrain="domain", row=1, col=col)
     fig.update_layout(**layout_defaults(title, height=420))
+    fig.update_annotations(font_size=FONT["small"])
     return fig
 
 

@@ -1,0 +1,92 @@
+"""The figures each tab shows when a page opens, so no teacher faces empty panels.
+
+A tab's builder returns (fn, inputs, outputs) load events; app.py runs them once a page has loaded (after a shared
+link's settings are restored). `first_figures(fn)` answers repeated calls with the same settings from a small
+read-only cache (the outputs are immutable figures and frozen animation specs), and `warm` computes the default
+settings' answers in a background thread when the server starts, so the first visitor does not wait for them either.
+Settings that are not in the cache (a link, a change) are computed live, under the usual cost checks.
+"""
+from __future__ import annotations
+
+import functools
+import inspect
+import logging
+import threading
+import time
+from collections import OrderedDict
+from typing import Callable
+
+import gradio as gr
+
+log = logging.getLogger(__name__)
+MAX_ENTRIES = 64            # answers kept per server (a few per tab: the defaults and the presets of the lessons)
+_cache: OrderedDict = OrderedDict()
+_lock = threading.Lock()
+WARM_UP: dict[str, float] = {}          # fn name -> seconds it took at start (read by the benchmark and the log)
+
+
+def _key(fn, args) -> tuple | None:
+    """A hashable key of the call, or None when an argument is not a plain value (a model, a user's data)."""
+    def plain(v):
+        if v is None or isinstance(v, (str, int, float, bool)):
+            return v
+        if isinstance(v, (list, tuple)):
+            items = tuple(plain(x) for x in v)
+            return None if any(x is _NO for x in items) else items
+        return _NO
+    items = tuple(plain(a) for a in args)
+    return None if any(x is _NO for x in items) else (fn.__module__, fn.__qualname__, items)
+
+
+_NO = object()
+
+
+def _run(fn, args, kwargs):
+    """The handler's answer: its return value, or a generator's last item (the finished view)."""
+    out = fn(*args, **kwargs)
+    if inspect.isgenerator(out):
+        last = None
+        for last in out:
+            pass
+        return last
+    return out
+
+
+def first_figures(fn: Callable) -> Callable:
+    """fn for a page-load event: the same plain arguments give the same (cached, read-only) outputs."""
+    @functools.wraps(fn)
+    def load(*args, **kwargs):              # kwargs: what Gradio injects (a gr.Progress), not part of the key
+        key = _key(fn, args)
+        if key is not None:
+            with _lock:
+                if key in _cache:
+                    _cache.move_to_end(key)
+                    return _cache[key]
+        out = _run(fn, args, kwargs)
+        if key is not None:
+            with _lock:
+                _cache[key] = out
+                while len(_cache) > MAX_ENTRIES:
+                    _cache.popitem(last=False)
+        return out
+    return load
+
+
+def default_args(inputs: list) -> list:
+    """The values the inputs show when a page opens (a gr.State: its initial value)."""
+    return [getattr(c, "value", None) for c in inputs]
+
+
+def warm(events: list[tuple[Callable, list, list]]) -> threading.Thread:
+    """Compute every load event at its default settings in one background thread (daemon); errors are logged only."""
+    def work():
+        for fn, inputs, _ in events:
+            t0 = time.perf_counter()
+            try:
+                fn(*default_args(inputs))
+            except (gr.Error, Exception) as e:  # noqa: BLE001 - a failed warm-up only means the first visitor computes it
+                log.warning("warm-up of %s failed: %s", getattr(fn, "__name__", fn), e)
+            WARM_UP[getattr(fn, "__name__", str(fn))] = time.perf_counter() - t0
+    thread = threading.Thread(target=work, name="dx-warm-up", daemon=True)
+    thread.start()
+    return thread
