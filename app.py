@@ -70,6 +70,7 @@ def build_demo() -> gr.Blocks:
         links.share_many("setup", data=setup.dataset, process=setup.process, seed=setup.seed, means=setup.means,
                          stds=setup.stds, weights=setup.weights)
         trained = gr.State(None)        # this user's own trained score network (a TrainedModel), never shared
+        vae = gr.State(None)            # this user's VAE (the VAE tab trains it; the Likelihood tab's ELBO table reads it)
         load_events = []
         with gr.Tabs() as tabs:
             for tab_id, label, build in [
@@ -78,10 +79,10 @@ def build_demo() -> gr.Blocks:
                     ("score", "Score field", lambda: build_score_tab(setup, links)),
                     ("learned", "Learned score", lambda: build_learned_tab(setup, trained, links)),
                     ("sampling", "Sampling", lambda: build_sampling_tab(setup, trained, links)),
-                    ("likelihood", "Likelihood", lambda: build_likelihood_tab(setup, trained, links)),
+                    ("likelihood", "Likelihood", lambda: build_likelihood_tab(setup, trained, links, vae)),
                     ("flow", "Flow matching", lambda: build_flow_tab(setup, trained, links)),
                     ("guidance", "Guidance", lambda: build_guidance_tab(setup, trained, links)),
-                    ("vae", "VAE", lambda: build_vae_tab(setup, trained, links)),
+                    ("vae", "VAE", lambda: build_vae_tab(setup, trained, links, vae)),
                     ("images", "Images", lambda: build_images_tab(links)),
                     ]:
                 with gr.Tab(label, id=tab_id):

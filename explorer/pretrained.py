@@ -92,3 +92,18 @@ def load_weak(dataset: str, process: str = DEFAULT_PROCESS) -> TrainedModel:
     if source != process:
         model = replace(model, serve_sde=PROCESSES[process](), info={**model.info, "served_by": source})
     return model
+
+
+# --- the shipped VAEs (the VAE tab's and the ELBO table's baseline when a session has trained none) ----------
+VAE_DIR = TOY_MODELS_DIR / "vae"
+
+
+@lru_cache(maxsize=32)
+def shipped_vae(dataset: str):
+    """The VAE shipped for a built-in dataset (toy_models/vae/<dataset>/), cached and shared (read-only), or None."""
+    from .nn.vae import load_vae
+
+    folder = VAE_DIR / dataset
+    if not (folder / CONFIG_FILE).is_file():
+        return None
+    return load_vae(folder, device="cpu")

@@ -22,6 +22,8 @@ def test_elbo_table_bounds_the_exact_nll_in_nats_and_bits(client):
     bits, _ = _value(rows["−ELBO, σ²ᵢ = βᵢ (N = 100)"][2])
     assert bits == pytest.approx(beta / (2 * math.log(2)), abs=2e-3)
     assert any(r.startswith("PF-ODE NLL") for r in rows)
+    vae, _ = _value(rows["VAE −ELBO (the shipped VAE)"][1])          # the baseline in the same unit
+    assert vae > nll
     assert len(fig["plot"]) > 100
 
 

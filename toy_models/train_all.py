@@ -5,6 +5,8 @@ flow matching with independent pairs), written to
 toy_models/<dataset>__<process>/{config.json, weights.pt}. Class-conditional with label dropout (for guidance).
 Plus a deliberately weak model per labelled 2D dataset under vp_linear (smaller and trained for 1/4 of the steps;
 the guiding model of autoguidance, Karras et al. 2024), in toy_models/weak/<dataset>__vp_linear/.
+Plus a VAE per built-in dataset (explorer.nn.vae DEFAULTS), the baseline the VAE tab and the ELBO table show before a
+session trains its own, in toy_models/vae/<dataset>/.
 Each model is trained on one thread (so --jobs workers use that many cores); the result depends only on the seed.
 """
 from __future__ import annotations
@@ -32,6 +34,7 @@ NET = dict(width=128, depth=3)                       # see explorer.nn.networks.
 TRAIN = dict(steps=4000, lr=3e-3, batch_size=1024, ema_decay=0.995, p_uncond=0.1, warmup=100)
 PREDICTS = {"linear": "u"}                          # the linear path's nets predict the velocity u = eps - x_0
 WEAK_OUT = OUT / "weak"
+VAE_OUT = OUT / "vae"
 WEAK_NET = dict(width=64, depth=2)                   # the weak model: half the width, one block fewer ...
 WEAK_TRAIN = dict(TRAIN, steps=1000, warmup=50)      # ... and 1/4 of the training steps
 
@@ -62,17 +65,32 @@ def train_one(dataset: str, process: str, weak: bool = False) -> tuple[str, floa
     return ("weak/" if weak else "") + folder.name, seconds, model.losses[-1]
 
 
+def train_vae_one(dataset: str) -> tuple[str, float, float]:
+    """Train and save the shipped VAE of a dataset; returns (folder name, seconds, final -ELBO)."""
+    from explorer.nn.vae import save_vae, train_vae
+
+    torch.set_num_threads(1)
+    t0 = time.perf_counter()
+    model = train_vae(DATASETS[dataset], seed=SEED, device="cpu")
+    seconds = time.perf_counter() - t0
+    save_vae(model, VAE_OUT / dataset)
+    return f"vae/{dataset}", seconds, -model.elbos[-1]
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--jobs", type=int, default=2, help="worker processes (one core each)")
     ap.add_argument("--only", nargs="*", help="dataset names to train (default: all)")
     ap.add_argument("--weak-only", action="store_true", help="train only the weak models (autoguidance)")
+    ap.add_argument("--vae-only", action="store_true", help="train only the shipped VAEs")
     args = ap.parse_args(argv)
-    todo = [] if args.weak_only else [(*j, False) for j in jobs() if not args.only or j[0] in args.only]
-    todo += [(*j, True) for j in weak_jobs() if not args.only or j[0] in args.only]
+    chosen = lambda name: not args.only or name in args.only                 # noqa: E731
+    todo = [] if args.weak_only or args.vae_only else [(train_one, *j, False) for j in jobs() if chosen(j[0])]
+    todo += [] if args.vae_only else [(train_one, *j, True) for j in weak_jobs() if chosen(j[0])]
+    todo += [] if args.weak_only else [(train_vae_one, name) for name in DATASETS if chosen(name)]
     t0 = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
-        futures = [pool.submit(train_one, *j) for j in todo]
+        futures = [pool.submit(*j) for j in todo]
         for f in futures:
             name, seconds, loss = f.result()
             print(f"{name:32s} {seconds:6.1f} s   final loss {loss:.4f}", flush=True)

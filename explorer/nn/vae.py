@@ -15,13 +15,16 @@ images are flattened to [N, C*H*W] by encode/negative_elbo, and vae_sample retur
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Callable
 
 import torch
 from torch import nn
 
+from .checkpoints import read_checkpoint, write_checkpoint
 from .trained import TrainedNet
 from .loop import check_positive_int, fit
 from ..tensors import default_device, seeded
@@ -266,3 +269,18 @@ def iwae_nll(model: TrainedVAE, x: Tensor, *, n_samples: int = 256, generator: t
     log_pz = -0.5 * (z ** 2 + LOG_2PI).sum(-1)
     log_qz = -0.5 * (eps ** 2 + logvar[None] + LOG_2PI).sum(-1)
     return -(torch.logsumexp(log_px_z + log_pz - log_qz, dim=0) - math.log(n_samples))
+
+
+# --- checkpoints (the shipped VAEs: toy_models/vae/<dataset>/) ----------------------------------------------
+def save_vae(model: TrainedVAE, folder) -> Path:
+    """Write folder/config.json ({"kind", "config", "training", "elbos", "recons", "kls"}) and folder/weights.pt."""
+    meta = {"kind": "vae", "config": dataclasses.asdict(model.config), "training": model.info,
+            **{k: [round(v, 6) for v in getattr(model, k)] for k in ("elbos", "recons", "kls")}}
+    return write_checkpoint(folder, model.net, meta, half=True)     # float16 on disk: ~70 KB each
+
+
+def load_vae(folder, *, device=None) -> TrainedVAE:
+    """Read a checkpoint of save_vae (weights_only torch.load); an eval-mode model."""
+    config, net, meta = read_checkpoint(folder, lambda d: VAEConfig(**d), build_vae, device=device,
+                                        hint=" (retrain: python toy_models/train_all.py --vae-only)")
+    return TrainedVAE(config, net, dict(meta.get("training", {})), *(list(meta.get(k, [])) for k in ("elbos", "recons", "kls")))

@@ -17,6 +17,8 @@ from ..weighting import weighting_curves
 from .common import Setup, check_seed, number, read_markdown, resolve_dataset, resolve_process, user_errors
 from .link import Links
 from .sources import SCORE_SOURCES, resolve_score, score_cost
+from .vae_tab import session_or_shipped_vae
+from ..nn.vae import negative_elbo
 
 HALF_WIDTH = 3.0
 LEVEL_SWEEP = (10, 30, 100, 300, 1000)     # the bound against N (Kingma et al. 2021: it tightens as N grows)
@@ -90,7 +92,7 @@ def _nats_row(name: str, nats: float, se: float | None, dim: int) -> list:
 
 @user_errors
 def elbo_view(dataset, means, stds, weights, process, seed, user_data, source, n_levels, n_points, trained=None,
-              progress=gr.Progress()):
+              vae=None, progress=gr.Progress()):
     """API 'elbo': -ELBO = L_prior + sum L_{i-1} + L_0 for both variance choices, each level's term, next to the exact
     NLL (mixtures) and the PF-ODE NLL of the same held-out data, in nats and bits per dimension."""
     ds = resolve_dataset(dataset, means, stds, weights, user_data)
@@ -125,6 +127,13 @@ def elbo_view(dataset, means, stds, weights, process, seed, user_data, source, n
     ode = log_likelihood(score_fn, sde, x0[:n_ode], rtol=ELBO_RTOL, atol=ELBO_RTOL, max_nfe=MAX_NFE)
     rows.append(_nats_row(f"PF-ODE NLL (first {n_ode} of the same data)", float(-ode.log_prob.double().mean()),
                           float(ode.log_prob.double().std() / math.sqrt(n_ode)), ds.dim))
+    try:
+        model, whose = session_or_shipped_vae(vae, ds)
+    except gr.Error:
+        model = None                # no VAE for this data (a custom mixture, my data): the row is left out
+    if model is not None:
+        v = negative_elbo(model, x0.float(), generator=torch.Generator().manual_seed(seed + 3)).double()
+        rows.append(_nats_row(f"VAE −ELBO ({whose})", float(v.mean()), float(v.std() / math.sqrt(n)), ds.dim))
     title = f"−ELBO term by term: {kind}, {sde.label}, N = {n_lev}"
     return elbo_terms_figure(curves, title=title), rows
 
@@ -159,7 +168,7 @@ def weighting_view(process):
     return weighting_figure(curves, title=f"w(λ): what each loss weights ({sde.label})")
 
 
-def build_likelihood_tab(setup: Setup, trained: gr.State, links: Links) -> list:
+def build_likelihood_tab(setup: Setup, trained: gr.State, links: Links, vae: gr.State | None = None) -> list:
     """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
     gr.Markdown(read_markdown("likelihood"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
     with gr.Row():
@@ -191,7 +200,7 @@ def build_likelihood_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     with gr.Row():
         levels_plot = gr.Plot(label="−ELBO against the number of levels")
         weights_plot = gr.Plot(label="The objectives as weightings")
-    elbo_inputs = setup.inputs + [source, n_levels, n_elbo, trained]
+    elbo_inputs = setup.inputs + [source, n_levels, n_elbo, trained] + ([vae] if vae is not None else [])
     elbo_done = run_elbo.click(elbo_view, elbo_inputs, [terms_plot, elbo_table], api_name="elbo",
                                show_progress="minimal")
     levels_done = run_levels.click(elbo_levels_view, setup.inputs + [source, n_elbo, trained], levels_plot,

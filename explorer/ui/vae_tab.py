@@ -17,6 +17,8 @@ from ..metrics import energy_distance
 from ..samplers import sample
 from ..nn.training import TrainingDiverged
 from ..nn.vae import DEFAULTS as VAE_DEFAULTS
+from ..elbo import elbo_terms
+from ..pretrained import shipped_vae
 from ..nn.vae import VAEConfig, build_vae, encode, negative_elbo, train_vae, vae_sample
 from ..viz.images import image_grid
 from ..viz.sampling import final_samples_figure
@@ -29,6 +31,7 @@ from .streaming import progress_line, stream_reports
 MAX_STEPS, REPORT_EVERY = 20_000, 100
 LIKELIHOOD_MAX_NFE = 5000       # the shipped networks need a few hundred; a network trained on sharp spikes is refused
 DIGITS_VAE = {"latent_dim": 8, "width": 256}     # 64 pixels need a wider VAE than the 2D toys
+ELBO_LEVELS = 1000       # the diffusion model's own bound beside the VAE's (explorer/elbo.py)
 
 
 def _cpu(model):
@@ -100,19 +103,28 @@ def train_vae_view(dataset, means, stds, weights, process, seed, user_data, step
         raise gr.Error(str(e)) from None
 
 
+def session_or_shipped_vae(vae, ds):
+    """(VAE, its name for the tables): this session's VAE if it was trained on ds, else the one shipped for ds."""
+    if vae is not None and vae.config.dataset == ds.name:
+        return vae, "your VAE"
+    shipped = shipped_vae(ds.name)
+    if shipped is not None:
+        return shipped, "the shipped VAE" + ("" if vae is None else f" (yours was trained on '{vae.config.dataset}')")
+    if vae is None:
+        raise gr.Error("No VAE for this dataset yet: train one (the 'Train the VAE' button).")
+    raise gr.Error(f"Your VAE was trained on '{vae.config.dataset}'; choose that dataset or train again.")
+
+
 @user_errors
 def compare_vae_view(dataset, means, stds, weights, process, seed, user_data, network, vae=None, trained=None,
                      progress=gr.Progress()):
     """API 'compare_vae': the latent space, VAE samples next to diffusion's, and -ELBO next to the PF-ODE NLL."""
     seed = check_seed(seed)
-    if vae is None:
-        raise gr.Error("Train the VAE first (the 'Train the VAE' button).")
-    if vae.config.dataset == "digits":
+    if vae is not None and vae.config.dataset == "digits":
         return _compare_digits(vae, seed, progress)
     ds = resolve_dataset(dataset, means, stds, weights, user_data)
     sde = resolve_process(process)
-    if vae.config.dataset != ds.name:
-        raise gr.Error(f"Your VAE was trained on '{vae.config.dataset}'; choose that dataset or train again.")
+    vae, whose = session_or_shipped_vae(vae, ds)
     score_fn, kind = resolve_score(network, ds, sde, trained)
     n = 2000
     g = torch.Generator().manual_seed(seed)
@@ -126,10 +138,11 @@ def compare_vae_view(dataset, means, stds, weights, process, seed, user_data, ne
     vae_nll = float(negative_elbo(vae, held_out, generator=g).mean())
     diff_nll = float(-log_likelihood(score_fn, sde, held_out.double(), rtol=1e-4, atol=1e-4,
                                      max_nfe=LIKELIHOOD_MAX_NFE).log_prob.mean())
+    diff_elbo = elbo_terms(score_fn, sde, held_out.double(), ELBO_LEVELS, generator=g).mean_and_stderr()[0]
     floor = energy_distance(target, second)
-    rows = [["VAE", float(f"{energy_distance(x_vae, target):.4g}"), f"−ELBO {vae_nll:.3f} (an upper bound)"],
+    rows = [[f"VAE ({whose})", float(f"{energy_distance(x_vae, target):.4g}"), f"−ELBO {vae_nll:.3f} (an upper bound)"],
             [f"diffusion ({kind})", float(f"{energy_distance(x_diff.float(), target):.4g}"),
-             f"PF-ODE NLL {diff_nll:.3f}"],
+             f"PF-ODE NLL {diff_nll:.3f}; −ELBO {diff_elbo:.3f} (N = {ELBO_LEVELS:,}, σ²ᵢ = βᵢ; an upper bound)"],
             ["two fresh data sets (noise floor)", float(f"{floor:.4g}"), ""]]
     mu, _ = encode(vae, held_out)
     latent = latent_figure(mu.detach().cpu().numpy(), labels.numpy(),
@@ -169,10 +182,10 @@ def _compare_digits(vae, seed: int, progress):
             gr.Plot(visible=False), rows)
 
 
-def build_vae_tab(setup: Setup, trained: gr.State, links: Links) -> list:
-    """Builds the tab; returns the (fn, inputs, outputs) to run when a page opens."""
+def build_vae_tab(setup: Setup, trained: gr.State, links: Links, vae: gr.State | None = None) -> list:
+    """Builds the tab (vae: this user's VAE, a gr.State other tabs read too); returns the page-load events."""
     gr.Markdown(read_markdown("vae"), latex_delimiters=[{"left": "$", "right": "$", "display": False}])
-    vae = gr.State(None)             # this user's VAE
+    vae = gr.State(None) if vae is None else vae
     with gr.Row():
         data = gr.Radio([("the dataset chosen above", "toy"), ("the 8×8 digits", "digits")], value="toy",
                         label="Train on", scale=2)
@@ -198,7 +211,7 @@ def build_vae_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     event = train_btn.click(train_vae_view, setup.inputs + [steps, data], [curves, status, vae], api_name="train_vae",
                             show_progress="hidden", concurrency_id="train", concurrency_limit=2)
     stop_btn.click(None, None, None, cancels=[event], api_visibility="private")
-    compare_btn.click(compare_vae_view, setup.inputs + [network, vae, trained], [latent, digits_img, side, table],
-                      api_name="compare_vae")
+    compare_io = (setup.inputs + [network, vae, trained], [latent, digits_img, side, table])
+    compare_btn.click(compare_vae_view, *compare_io, api_name="compare_vae")
     links.share_many("vae", data=data, steps=steps, network=network)
-    return []
+    return [(compare_vae_view, *compare_io)]        # the shipped VAE against the shipped diffusion model, on open
