@@ -67,7 +67,7 @@ def test_noise_is_drawn_on_the_generator_device_then_moved():
 
 
 @CUDA
-@pytest.mark.parametrize("name", ["ddpm", "ddim", "pf_heun", "em", "pc"])
+@pytest.mark.parametrize("name", ["ddpm", "ddim", "pf_heun", "reverse_sde", "pc"])
 def test_samplers_on_cuda_match_the_cpu(name):
     ds, sde = get_dataset("ring8"), get_process("vp_linear")
     score = exact_score(ds, sde)

@@ -8,6 +8,7 @@ Settings that are not in the cache (a link, a change) are computed live, under t
 """
 from __future__ import annotations
 
+import copy
 import functools
 import inspect
 import logging
@@ -17,6 +18,7 @@ from collections import OrderedDict
 from typing import Callable
 
 import gradio as gr
+from gradio.components import Component
 
 log = logging.getLogger(__name__)
 MAX_ENTRIES = 64            # answers kept per server (a few per tab: the defaults and the presets of the lessons)
@@ -52,6 +54,14 @@ def _run(fn, args, kwargs):
     return out
 
 
+def _fresh(out):
+    """A shallow copy of each returned component (gr.Plot(..., visible=...)): Gradio consumes the instance it is
+    given, so the cached one must never be handed out itself."""
+    if isinstance(out, tuple):
+        return tuple(copy.copy(o) if isinstance(o, Component) else o for o in out)
+    return copy.copy(out) if isinstance(out, Component) else out
+
+
 def first_figures(fn: Callable) -> Callable:
     """fn for a page-load event: the same plain arguments give the same (cached, read-only) outputs."""
     @functools.wraps(fn)
@@ -61,14 +71,14 @@ def first_figures(fn: Callable) -> Callable:
             with _lock:
                 if key in _cache:
                     _cache.move_to_end(key)
-                    return _cache[key]
+                    return _fresh(_cache[key])
         out = _run(fn, args, kwargs)
         if key is not None:
             with _lock:
                 _cache[key] = out
                 while len(_cache) > MAX_ENTRIES:
                     _cache.popitem(last=False)
-        return out
+        return _fresh(out)
     return load
 
 
