@@ -68,6 +68,8 @@ FORBIDDEN = {
     r"(?i)corrector SNR": "SNR is α²/σ²; the corrector's step ratio is r",
     r"(?<![\w_])s\(x": "the score is ∇ₓ log p_t(x_t) or a network's s_θ(x_t, t); s(x) is undefined",
     r"1 \+ \\gamma\$": "γ is the guidance scale; EDM's churn is S_churn",
+    r"D_w|D_\{\\text\{weak\}\}": "D is the data dimension; a denoiser is x̂₀",
+    r"w\\,\(s_\\theta": "w is Brownian motion (and w_k a mixture weight); a guidance weight is γ",
 }
 
 

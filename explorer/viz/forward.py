@@ -31,14 +31,14 @@ def river_figure(ts: np.ndarray, xs: np.ndarray, density: np.ndarray, paths: np.
 def schedule_figure(t: np.ndarray, alpha: np.ndarray, sigma: np.ndarray, snr: np.ndarray,
                     steps: np.ndarray, beta: np.ndarray | None, sigma_i: np.ndarray, *, title: str = "") -> go.Figure:
     """Four panels: alpha(t) and sigma(t); SNR(t) on a log axis; DDPM beta_i (VP kinds) or the noise levels sigma_i."""
-    right = "DDPM β_i (N = %d)" % len(steps) if beta is not None else "noise levels σ_i (N = %d)" % len(steps)
+    right = "DDPM β_i (N = %d)" % len(steps) if beta is not None else "noise levels σ(t_i) (N = %d)" % len(steps)
     fig = make_subplots(rows=1, cols=3, subplot_titles=("α(t) and σ(t)", "SNR(t) = α²/σ²", right),
                         horizontal_spacing=0.08)
     fig.add_trace(go.Scatter(x=t, y=alpha, name="α(t)", line={"color": CLASS_COLORS[0], "width": 3}), 1, 1)
     fig.add_trace(go.Scatter(x=t, y=sigma, name="σ(t)", line={"color": CLASS_COLORS[3], "width": 3}), 1, 1)
     fig.add_trace(go.Scatter(x=t, y=snr, name="SNR(t)", showlegend=False, line={"color": CLASS_COLORS[2], "width": 3}), 1, 2)
     y_right = beta if beta is not None else sigma_i
-    fig.add_trace(go.Scatter(x=steps, y=y_right, name="β_i" if beta is not None else "σ_i", showlegend=False,
+    fig.add_trace(go.Scatter(x=steps, y=y_right, name="β_i" if beta is not None else "σ(t_i)", showlegend=False,
                              line={"color": CLASS_COLORS[4], "width": 3}), 1, 3)
     fig.update_yaxes(type="log", exponentformat="power", row=1, col=2)
     if beta is None:
