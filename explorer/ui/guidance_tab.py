@@ -148,7 +148,7 @@ def guidance_view(dataset, means, stds, weights, process, seed, user_data, netwo
     labels, title = [f"{j / 39:.0%}" for j in range(40)], f"Asking for {ds.class_names[y]} from the same starting noise"
     gif = PanelsGif(f"guidance-{ds.name}-class{y}-gamma{gamma:g}", panels, labels, title=title, time_label="progress: ",
                     figure_options={"marker_size": 3.5, "height": 470})
-    auto = ("autoguidance mixes it with its shipped weak version (width 64, depth 2, 1,000 training steps) at w = γ"
+    auto = ("autoguidance mixes it with its shipped weak version (width 64, depth 2, 1,000 training steps) at the same γ"
             if weak is not None else "autoguidance needs a shipped weak model (the pretrained networks under "
             "vp_linear have one), so it is not shown")
     note = (f"Classifier guidance uses {clf_kind}; classifier-free guidance uses the "
