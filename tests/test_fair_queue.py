@@ -15,11 +15,13 @@ from gradio_client.exceptions import AppError
 
 from explorer import interrupt
 from explorer.ui import guard
+from explorer.ui.sampling_tab import SIGMA_LIMIT
 
 C = ("", "", "")
 OPTS = (0.0, 1e-3, 0.01, 0.16)
 # ~5-10 s of work on two cores: long enough to be queued behind, cancelled or cut by a deadline
-LONG_SAMPLE = ("moons", *C, "vp_linear", 0, "exact", ["pf_euler"], 100, 5000, *OPTS)
+GRID_EDM = ("own", 0.0, 0.0, 7.0, 0.0, 0.0, SIGMA_LIMIT, 1.0)   # the step grid and EDM's churn at their defaults
+LONG_SAMPLE = ("moons", *C, "vp_linear", 0, "exact", ["pf_euler"], 100, 5000, *OPTS, *GRID_EDM)
 
 
 # --- the share, on a stand-in queue -----------------------------------------------------------------

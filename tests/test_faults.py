@@ -50,7 +50,7 @@ def _wait_gone(name: str, seconds: float = 30) -> bool:
 
 @pytest.mark.parametrize("api_name, data, worker", [
     ("sample_digits", ["ddpm", 1000, 36, -1, 3.0, 0], "sample"),                       # the live image animation
-    ("train", ["ring8", *C, "vp_linear", 0, None, "eps", 5_000, 3e-3, 64, 0.1], "train"),  # live training (None: state)
+    ("train", ["ring8", *C, "vp_linear", 0, None, "eps", 5_000, 3e-3, 64, 0.1, "native"], "train"),  # live training (None: state)
 ])
 def test_a_client_that_disconnects_mid_stream_frees_its_work(app_url, api_name, data, worker):
     _join_and_drop(app_url, api_name, data)

@@ -27,6 +27,7 @@ from .exports import PanelsGif, build_downloads
 from .link import Links
 from .safe_text import html_text          # a CSV's class names in plot titles: text, not markup
 from .sources import resolve_score
+from .startup import cached_only
 
 # the samplers that take one grid step at a time; a stochastic one needs more steps to reach the same accuracy
 SAMPLER_STEPS = {n: 200 if SAMPLERS[n].stochastic else 50 for n in samplers_where(single_step=True, uses_grid=True)}
@@ -282,4 +283,5 @@ def build_guidance_tab(setup: Setup, trained: gr.State, links: Links) -> list:
                                   concurrency_id="train", concurrency_limit=2)
     stop.click(None, None, None, cancels=[guided, swept, trained_clf], api_visibility="private")
     links.share_many("guidance", network=network, gamma=gamma, sampler=sampler, particles=n_particles, t=t)
-    return [(guidance_view, base + [gamma, sampler, n_particles, trained, clf], [anim, final, table, note, downloads.spec])]
+    return [(cached_only(guidance_view), base + [gamma, sampler, n_particles, trained, clf],
+             [anim, final, table, note, downloads.spec])]

@@ -22,6 +22,7 @@ from .link import Links
 from .safe_text import markdown_text
 from .streaming import stream_reports
 from .uploads import CheckedSketchpad
+from .startup import cached_only
 
 IMAGE_SAMPLERS = [(SAMPLERS[n].label, n) for n in samplers_where(reverses_time=True, uses_grid=True)]   # x_t every step
 CLASS_CHOICES = [("any digit (unconditional)", -1)] + [(str(d), d) for d in range(10)]
@@ -260,4 +261,4 @@ def build_images_tab(links: Links) -> list:
         hub_img = gr.Image(label="Samples", height=160, interactive=False)
         hub_btn.click(hub_view, [hub_id, hub_steps, seed], [hub_img, hub_note], api_name="hub_sample")
     links.share_many("images", seed=seed, sampler=sampler, steps=steps, n=n_images, digit=digit, gamma=gamma)
-    return [(sample_digits_view, *sample_io)]         # a finished grid of digits on open
+    return [(cached_only(sample_digits_view), *sample_io)]         # a finished grid of digits on open

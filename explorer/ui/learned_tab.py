@@ -24,6 +24,7 @@ from .common import Setup, check_seed, number, read_markdown, resolve_dataset, r
 from .link import Links
 from .sources import resolve_score
 from .streaming import progress_line, stream_reports
+from .startup import cached_only
 
 PARAMETERISATIONS = [("predict ε (DDPM)", "eps"), ("predict x₀", "x0"), ("predict the score", "score")]
 WEIGHTINGS = [("its own loss (uniform t)", "native"), ("likelihood weighting (the ELBO's, λ uniform)", "likelihood")]
@@ -259,4 +260,4 @@ def build_learned_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     compare_io = (setup.inputs + [source, t, trained], [fields, emap, curve, memo, memo_note])
     compare_btn.click(compare_view, *compare_io, api_name="compare")
     links.share_many("learned", predicts=param, steps=steps, lr=lr, width=width, t=t, network=source, weighting=weighting)
-    return [(compare_view, *compare_io)]        # the pretrained network against the exact score, on open
+    return [(cached_only(compare_view), *compare_io)]        # the pretrained network against the exact score, on open

@@ -19,6 +19,7 @@ from .link import Links
 from .sources import SCORE_SOURCES, resolve_score, score_cost
 from .vae_tab import session_or_shipped_vae
 from ..nn.vae import negative_elbo
+from .startup import cached_only
 
 HALF_WIDTH = 3.0
 LEVEL_SWEEP = (10, 30, 100, 300, 1000)     # the bound against N (Kingma et al. 2021: it tightens as N grows)
@@ -118,7 +119,7 @@ def elbo_view(dataset, means, stds, weights, process, seed, user_data, source, n
         sym = "βᵢ" if variance == "beta" else "β̃ᵢ"
         rows.append(_nats_row(f"−ELBO, σ²ᵢ = {sym} (N = {n_lev})", mean, se, ds.dim))
         level = terms.level_means()
-        rows.append(_nats_row(f"   L_prior = KL(q(x_N|x₀) ‖ p(x_N))", float(terms.prior.mean()), None, ds.dim))
+        rows.append(_nats_row("   L_prior = KL(q(x_N|x₀) ‖ p(x_N))", float(terms.prior.mean()), None, ds.dim))
         rows.append(_nats_row(f"   Σ L_(i−1), i = 2..N, σ²ᵢ = {sym}", float(level[1:].sum()), None, ds.dim))
         rows.append(_nats_row("   L₀ = −log p(x₀|x₁)", float(level[0]), None, ds.dim))
         lam = sde.log_snr(terms.t[1:].clamp_min(1e-12)).numpy()
@@ -208,5 +209,6 @@ def build_likelihood_tab(setup: Setup, trained: gr.State, links: Links, vae: gr.
     stop_elbo.click(None, None, None, cancels=[elbo_done, levels_done], api_visibility="private")
     setup.process.change(weighting_view, setup.process, weights_plot, api_name="weightings", show_progress="hidden")
     links.share_many("elbo", levels=n_levels, elbo_samples=n_elbo)
-    return [(likelihood_view, inputs, [plot, table]), (elbo_view, elbo_inputs, [terms_plot, elbo_table]),
+    return [(cached_only(likelihood_view), inputs, [plot, table]),
+            (cached_only(elbo_view), elbo_inputs, [terms_plot, elbo_table]),
             (weighting_view, [setup.process], [weights_plot])]

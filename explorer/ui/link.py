@@ -9,7 +9,7 @@ import gradio as gr
 from .safe_text import html_text
 
 MAX_TEXT = 200          # characters of a text field carried in a link
-MAX_PARAMS = 64         # query parameters read from a link (there are fewer settings than this)
+MAX_PARAMS = 64         # query parameters read from a link at least (a copied link has every setting: ~75 now)
 
 
 def _choice_values(component) -> list:
@@ -78,7 +78,8 @@ class Links:
         """The values a link's query gives (key -> value) and a message per entry that was ignored (the link's text
         escaped: the toast that shows them renders HTML)."""
         values, ignored = {}, []
-        for key, raw in list(query.items())[:MAX_PARAMS]:
+        limit = max(MAX_PARAMS, len(self.controls) + 1)      # a copied link carries every control and the tab
+        for key, raw in list(query.items())[:limit]:
             if key == "tab":
                 if raw in self.tab_ids.values():
                     values["tab"] = raw

@@ -20,6 +20,7 @@ from .common import Setup, check_seed, choice, number, plotly_src, read_markdown
 from .exports import PanelsGif, build_downloads
 from .link import Links
 from .sources import SCORE_SOURCES, resolve_score, score_cost
+from .startup import cached_only
 
 SAMPLER_CHOICES = [(spec.label, name) for name, spec in SAMPLERS.items()]
 DEFAULT_SAMPLERS = ["ddpm", "ddim", "pf_heun"]
@@ -284,4 +285,4 @@ def build_sampling_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     links.share_many("sampling", score=source, particles=n_particles, steps=n_steps, samplers=samplers, eta=eta,
                      snr=snr, lstep=langevin_step, lt=langevin_t, grid=grid, rho=rho, smin=sigma_min, smax=sigma_max,
                      churn=churn, chart=chart_sampler)
-    return [(sampling_view, inputs, [anim, river, final, table, note, downloads.spec])]   # the default run, on open
+    return [(cached_only(sampling_view), inputs, [anim, river, final, table, note, downloads.spec])]   # defaults, on open

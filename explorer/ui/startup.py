@@ -4,7 +4,8 @@ A tab's builder returns (fn, inputs, outputs) load events; app.py runs them once
 link's settings are restored). `first_figures(fn)` answers repeated calls with the same settings from a small
 read-only cache (the outputs are immutable figures and frozen animation specs), and `warm` computes the default
 settings' answers in a background thread when the server starts, so the first visitor does not wait for them either.
-Settings that are not in the cache (a link, a change) are computed live, under the usual cost checks.
+Settings that are not in the cache (a link) are computed live for the cheap views; the costly ones (`cached_only`:
+sampling, guidance, the digits, the VAE and network comparisons, the likelihoods) leave their panels to the buttons.
 """
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ def _key(fn, args) -> tuple | None:
             items = tuple(plain(x) for x in v)
             return None if any(x is _NO for x in items) else items
         return _NO
-    items = tuple(plain(a) for a in args)
+    items = tuple(plain(a) for a in args if not isinstance(a, gr.Progress))    # Gradio passes its tracker positionally
     return None if any(x is _NO for x in items) else (fn.__module__, fn.__qualname__, items)
 
 
@@ -62,8 +63,26 @@ def _fresh(out):
     return copy.copy(out) if isinstance(out, Component) else out
 
 
-def first_figures(fn: Callable) -> Callable:
-    """fn for a page-load event: the same plain arguments give the same (cached, read-only) outputs."""
+def cached_only(fn: Callable) -> Callable:
+    """Mark a costly view (seconds of CPU): on a page load it answers from the cache only (the settings the server
+    warmed, or that another page already asked for), and leaves its panels to the buttons otherwise, so that opening
+    a link with other settings does not start every tab's work at once."""
+    fn.dx_cached_only = True
+    return fn
+
+
+def _store(key, out) -> None:
+    with _lock:
+        _cache[key] = out
+        while len(_cache) > MAX_ENTRIES:
+            _cache.popitem(last=False)
+
+
+def first_figures(fn: Callable, n_outputs: int = 1) -> Callable:
+    """fn for a page-load event: the same plain arguments give the same (cached, read-only) outputs; a cached_only
+    fn not in the cache answers gr.skip() for its n_outputs outputs."""
+    only_cached = getattr(fn, "dx_cached_only", False)
+
     @functools.wraps(fn)
     def load(*args, **kwargs):              # kwargs: what Gradio injects (a gr.Progress), not part of the key
         key = _key(fn, args)
@@ -72,12 +91,13 @@ def first_figures(fn: Callable) -> Callable:
                 if key in _cache:
                     _cache.move_to_end(key)
                     return _fresh(_cache[key])
+        if only_cached and not kwargs.pop("_dx_fill", False):
+            skip = tuple(gr.skip() for _ in range(n_outputs))
+            return skip if n_outputs > 1 else skip[0]
+        kwargs.pop("_dx_fill", None)
         out = _run(fn, args, kwargs)
         if key is not None:
-            with _lock:
-                _cache[key] = out
-                while len(_cache) > MAX_ENTRIES:
-                    _cache.popitem(last=False)
+            _store(key, out)
         return _fresh(out)
     return load
 
@@ -88,12 +108,13 @@ def default_args(inputs: list) -> list:
 
 
 def warm(events: list[tuple[Callable, list, list]]) -> threading.Thread:
-    """Compute every load event at its default settings in one background thread (daemon); errors are logged only."""
+    """Compute every load event (first_figures-wrapped) at its default settings in one background thread (daemon);
+    errors are logged only."""
     def work():
         for fn, inputs, _ in events:
             t0 = time.perf_counter()
             try:
-                fn(*default_args(inputs))
+                fn(*default_args(inputs), _dx_fill=True)
             except (gr.Error, Exception) as e:  # noqa: BLE001 - a failed warm-up only means the first visitor computes it
                 log.warning("warm-up of %s failed: %s", getattr(fn, "__name__", fn), e)
             WARM_UP[getattr(fn, "__name__", str(fn))] = time.perf_counter() - t0

@@ -27,6 +27,7 @@ from .common import Setup, check_seed, number, read_markdown, resolve_dataset, r
 from .link import Links
 from .sources import resolve_score
 from .streaming import progress_line, stream_reports
+from .startup import cached_only
 
 MAX_STEPS, REPORT_EVERY = 20_000, 100
 LIKELIHOOD_MAX_NFE = 5000       # the shipped networks need a few hundred; a network trained on sharp spikes is refused
@@ -214,4 +215,4 @@ def build_vae_tab(setup: Setup, trained: gr.State, links: Links, vae: gr.State |
     compare_io = (setup.inputs + [network, vae, trained], [latent, digits_img, side, table])
     compare_btn.click(compare_vae_view, *compare_io, api_name="compare_vae")
     links.share_many("vae", data=data, steps=steps, network=network)
-    return [(compare_vae_view, *compare_io)]        # the shipped VAE against the shipped diffusion model, on open
+    return [(cached_only(compare_vae_view), *compare_io)]        # the shipped VAE against the shipped diffusion model, on open
