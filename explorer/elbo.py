@@ -98,22 +98,32 @@ def elbo_terms(score_fn: ScoreFn, sde: Process, x0: Tensor, n_levels: int, *, va
     """Every term of -ELBO for data x0 [B, D] (float64 inside) with the model built from score_fn; one x_i per level.
     bin_width: data on a grid of that spacing within data_range (8-bit-like images): the decoder is Ho et al.'s
     discretised Gaussian (eq. 13; the end bins reach to -inf / +inf), so -ELBO bounds the discrete NLL."""
+    return elbo_terms_each(score_fn, sde, x0, n_levels, (variance,), generator=generator, bin_width=bin_width,
+                           data_range=data_range)[0]
+
+
+@torch.no_grad()
+def elbo_terms_each(score_fn: ScoreFn, sde: Process, x0: Tensor, n_levels: int, variances=("beta", "posterior"), *,
+                    generator: torch.Generator | None = None, bin_width: float | None = None,
+                    data_range: tuple[float, float] = (-1.0, 1.0)) -> list[ELBOTerms]:
+    """elbo_terms for several variance choices from the same x_i draws and one score evaluation per level and point
+    (the choices differ only in sigma_i^2); one ELBOTerms per choice, in order."""
     if not isinstance(x0, Tensor) or x0.ndim < 2 or x0.shape[0] == 0 or not torch.isfinite(x0).all():
         raise ValueError("x0 must be a finite tensor [B, ...] with B >= 1")
     ts = level_times(sde, n_levels)
-    var = model_variances(sde, ts, variance)
+    vars_ = torch.stack([model_variances(sde, ts, v) for v in variances])          # [V, N]
     x0 = x0.to(torch.float64)
     b, d = x0.shape[0], x0[0].numel()
     t_prev, t_cur = ts[:-1], ts[1:]                       # level i: (t_{i-1}, t_i), i = 1..N
     alpha, sigma = sde.mean_coef(t_cur), sde.std(t_cur)
-    a_step, s_step = sde.transition(t_prev, t_cur)        # alpha_{i|i-1}, sigma_{i|i-1}
+    _, s_step = sde.transition(t_prev, t_cur)             # sigma_{i|i-1}
     c_x0 = sde.mean_coef(t_prev) * s_step ** 2 / sigma ** 2
     beta_tilde = (s_step * sde.std(t_prev) / sigma) ** 2
-    r = beta_tilde / var
-    log_term = d * (r - 1 - torch.log(r.clamp_min(1e-300)))
-    log_term[0] = 0.0
+    r = beta_tilde / vars_
+    log_term = d * (r - 1 - torch.log(r.clamp_min(1e-300)))                         # [V, N]
+    log_term[:, 0] = 0.0
 
-    levels = torch.empty(n_levels, b, dtype=torch.float64)
+    levels = torch.empty(len(variances), n_levels, b, dtype=torch.float64)
     per_call = max(1, ROWS_PER_CALL // b)
     for lo in range(0, n_levels, per_call):
         interrupt.check()
@@ -124,17 +134,19 @@ def elbo_terms(score_fn: ScoreFn, sde: Process, x0: Tensor, n_levels: int, *, va
         flat = x_i.reshape((-1,) + tuple(x0.shape[1:]))
         x0_hat = score_to_x0(score_fn(flat, t_rows).to(torch.float64), flat, t_rows, sde).reshape(x_i.shape)
         sq = ((x0 - x0_hat) ** 2).flatten(2).sum(2)                                              # [L, B]
-        kl = 0.5 * (log_term[idx, None] + c_x0[idx, None] ** 2 * sq / var[idx, None])
+        kl = 0.5 * (log_term[:, idx, None] + c_x0[None, idx, None] ** 2 * sq / vars_[:, idx, None])   # [V, L, B]
         if lo == 0:                                       # level 1: the decoder's negative log-likelihood
-            kl[0] = (0.5 * (sq[0] / var[0] + d * math.log(2 * math.pi * float(var[0]))) if bin_width is None
-                     else discretised_gaussian_nll(x0, x0_hat[0], float(var[0]) ** 0.5, bin_width, data_range))
-        levels[idx] = kl
+            for k in range(len(variances)):
+                v1 = float(vars_[k, 0])
+                kl[k, 0] = (0.5 * (sq[0] / v1 + d * math.log(2 * math.pi * v1)) if bin_width is None
+                            else discretised_gaussian_nll(x0, x0_hat[0], v1 ** 0.5, bin_width, data_range))
+        levels[:, idx] = kl
     a_T, s_prior = float(sde.mean_coef(ts[-1:])), sde.prior_std()
     s_T = float(sde.std(ts[-1:]))
     v = s_T ** 2 / s_prior ** 2                           # KL(N(a x0, s_T^2) || N(0, s_prior^2)) per dimension
     prior = 0.5 * (d * (v - 1 - math.log(v)) + a_T ** 2 * (x0.flatten(1) ** 2).sum(1) / s_prior ** 2)
-    name = variance if isinstance(variance, str) else "custom"
-    return ELBOTerms(t=ts, prior=prior, levels=levels, dim=d, variance=name)
+    return [ELBOTerms(t=ts, prior=prior, levels=levels[k], dim=d, variance=var if isinstance(var, str) else "custom")
+            for k, var in enumerate(variances)]
 
 
 def discretised_gaussian_nll(x0: Tensor, mean: Tensor, std: float, bin_width: float,

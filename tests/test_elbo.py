@@ -117,3 +117,18 @@ def test_the_discretised_decoder_is_a_probability_over_the_bins():
     torch.testing.assert_close(p[5:12], dens, rtol=0.02, atol=0)   # midpoint rule: w^2/24 |f''/f| <= 1.3% here
     with pytest.raises(ValueError, match="bin_width"):
         discretised_gaussian_nll(levels[:, None], mean, 0.3, 0.0, (-1.0, 1.0))
+
+
+def test_several_variance_choices_from_one_pass_equal_separate_passes():
+    """elbo_terms_each shares the x_i draws and the score evaluations: each choice equals its own elbo_terms call
+    with the same generator seed."""
+    from explorer.elbo import elbo_terms_each
+
+    ds, sde = DATASETS["ring8"], get_process("vp_linear")
+    x0, _ = ds.sample(50, generator=torch.Generator().manual_seed(0))
+    fn = exact_score(ds, sde)
+    both = elbo_terms_each(fn, sde, x0, 20, ("beta", "posterior"), generator=torch.Generator().manual_seed(5))
+    for terms, variance in zip(both, ("beta", "posterior")):
+        alone = elbo_terms(fn, sde, x0, 20, variance=variance, generator=torch.Generator().manual_seed(5))
+        torch.testing.assert_close(terms.levels, alone.levels, rtol=1e-12, atol=1e-12)
+        assert terms.variance == variance

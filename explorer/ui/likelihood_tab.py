@@ -8,7 +8,7 @@ import gradio as gr
 import torch
 
 from ..cost import check_budget, likelihood_cost
-from ..elbo import elbo_terms, elbo_vs_levels
+from ..elbo import elbo_terms_each
 from ..fields import grid_2d
 from ..likelihood import bits_per_dim, log_density_errors, log_likelihood
 from ..viz.elbo import elbo_levels_figure, elbo_terms_figure, weighting_figure
@@ -105,16 +105,16 @@ def elbo_view(dataset, means, stds, weights, process, seed, user_data, source, n
     score_fn, kind = resolve_score(source, ds, sde, trained)
     per = score_cost(source, ds, sde, trained)
     n_ode = min(n, 200)
-    check_budget(2 * n * n_lev * per + likelihood_cost(n_ode, ELBO_RTOL, per, network=source != "exact", max_nfe=MAX_NFE),
+    check_budget(n * n_lev * per + likelihood_cost(n_ode, ELBO_RTOL, per, network=source != "exact", max_nfe=MAX_NFE),
                  "This ELBO computation", "the levels N or the held-out samples")
     x0, _ = ds.sample(n, generator=torch.Generator().manual_seed(seed + 1), dtype=torch.float64)
     rows, curves = [], []
     if ds.is_mixture:
         rows.append(_nats_row("exact NLL, −log p₀(x₀)", float(-ds.mixture.log_prob(x0, 0.0, sde).mean()), None, ds.dim))
-    for k, variance in enumerate(("beta", "posterior")):
-        progress(0.1 + 0.35 * k, desc=f"ELBO with σ²ᵢ = {'βᵢ' if variance == 'beta' else 'β̃ᵢ'}")
-        terms = elbo_terms(score_fn, sde, x0, n_lev, variance=variance,
-                           generator=torch.Generator().manual_seed(seed + 2))     # the same x_i for both choices
+    progress(0.1, desc="ELBO with σ²ᵢ = βᵢ and with β̃ᵢ (the same xᵢ for both)")
+    both = elbo_terms_each(score_fn, sde, x0, n_lev, ("beta", "posterior"),
+                           generator=torch.Generator().manual_seed(seed + 2))
+    for variance, terms in zip(("beta", "posterior"), both):
         mean, se = terms.mean_and_stderr()
         sym = "βᵢ" if variance == "beta" else "β̃ᵢ"
         rows.append(_nats_row(f"−ELBO, σ²ᵢ = {sym} (N = {n_lev})", mean, se, ds.dim))
@@ -149,14 +149,15 @@ def elbo_levels_view(dataset, means, stds, weights, process, seed, user_data, so
     n = number(n_points, "Held-out samples", 10, 2000, integer=True)
     _refuse_memorising(source, ds)
     score_fn, kind = resolve_score(source, ds, sde, trained)
-    check_budget(2 * n * sum(LEVEL_SWEEP) * score_cost(source, ds, sde, trained), "This sweep over N",
+    check_budget(n * sum(LEVEL_SWEEP) * score_cost(source, ds, sde, trained), "This sweep over N",
                  "the held-out samples")
     x0, _ = ds.sample(n, generator=torch.Generator().manual_seed(seed + 1), dtype=torch.float64)
-    out = {}
-    for k, variance in enumerate(("beta", "posterior")):
-        progress(0.05 + 0.5 * k, desc=f"−ELBO for N = {', '.join(map(str, LEVEL_SWEEP))}")
-        out[variance] = elbo_vs_levels(score_fn, sde, x0, LEVEL_SWEEP, variance=variance,
-                                       generator=torch.Generator().manual_seed(seed + 2))
+    out = {"beta": [], "posterior": []}
+    g = torch.Generator().manual_seed(seed + 2)
+    for k, n_lev in enumerate(LEVEL_SWEEP):
+        progress(0.05 + 0.9 * k / len(LEVEL_SWEEP), desc=f"−ELBO for N = {n_lev}")
+        for variance, terms in zip(out, elbo_terms_each(score_fn, sde, x0, n_lev, tuple(out), generator=g)):
+            out[variance].append((n_lev, *terms.mean_and_stderr()))
     true_nll = float(-ds.mixture.log_prob(x0, 0.0, sde).mean()) if ds.is_mixture else None
     return elbo_levels_figure(out, true_nll, title=f"The bound tightens with more levels ({kind}, {n} samples)")
 
