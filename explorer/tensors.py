@@ -31,6 +31,19 @@ def default_device() -> torch.device:
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
 
 
+CACHE_ROWS = 2048                 # rows of a toy MLP's [rows, 128] float32 activations (1 MB) that stay in a CPU core's cache
+
+
+def by_rows(fn: Callable[..., torch.Tensor], *tensors: torch.Tensor | None, rows: int = CACHE_ROWS) -> torch.Tensor:
+    """fn(*tensors) over blocks of `rows` rows (each tensor [N, ...] or None), concatenated -> [N, ...]. On the CPU a big
+    batch through an MLP is bound by memory, not arithmetic (2.5x slower at 131,072 rows than in blocks of 2,048 here);
+    a GPU takes the batch whole."""
+    n = next(t.shape[0] for t in tensors if t is not None)
+    if n <= rows or tensors[0].device.type != "cpu":
+        return fn(*tensors)
+    return torch.cat([fn(*(None if t is None else t[i:i + rows] for t in tensors)) for i in range(0, n, rows)])
+
+
 def as_time(t, x: torch.Tensor) -> torch.Tensor:
     """A time t (float, [] or [N]) as a float tensor [N] on x's device and dtype."""
     t = torch.as_tensor(t, dtype=x.dtype, device=x.device)

@@ -89,7 +89,7 @@ def test_the_tab_shows_a_lesson_and_walks_the_course():
     fig, note = redraw("chan-forward", 0.3)
     assert "t = 0.30" in note
     dataset, process, tabs = open_in_tab("chan-langevin")
-    assert dataset.value == "asym3" and tabs.selected == "sampling"
+    assert dataset["value"] == "asym3" and process["value"] and tabs.selected == "sampling"
 
 
 def test_every_tab_says_which_lessons_explain_it():

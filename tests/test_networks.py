@@ -79,6 +79,23 @@ def test_classifier_free_guidance_combination(gen):
         network_score(ScoreNet(ScoreNetConfig(dim=2, width=8)), 0)
 
 
+def test_a_big_batch_is_scored_in_blocks_with_the_same_answer(gen):
+    """network_score evaluates > CACHE_ROWS rows in blocks (fast on a CPU): the same numbers as one row at a time,
+    with labels, guidance and a matched-log-SNR process (every argument is cut along the rows alike)."""
+    from explorer.tensors import CACHE_ROWS
+
+    net = ScoreNet(ScoreNetConfig(dim=2, width=16, depth=1, num_classes=2))
+    n = 2 * CACHE_ROWS + 7
+    x, t = torch.randn(n, 2, generator=gen, dtype=torch.float64), torch.rand(n, generator=gen, dtype=torch.float64)
+    t = t * 0.9 + 0.05
+    fn = network_score(net, 1, gamma=2.0, sde=get_process("ve"))
+    whole = fn(x, t)
+    picks = torch.tensor([0, CACHE_ROWS - 1, CACHE_ROWS, n - 1])
+    one_by_one = torch.cat([fn(x[i:i + 1], t[i:i + 1]) for i in picks])
+    assert whole.shape == x.shape and whole.dtype == torch.float64
+    torch.testing.assert_close(whole[picks], one_by_one, rtol=1e-5, atol=1e-6)
+
+
 def test_ema_tracks_a_convex_combination():
     """theta_ema <- d theta_ema + (1 - d) theta: stays put at d -> 1, follows a constant theta geometrically."""
     net = ScoreNet(ScoreNetConfig(dim=1, width=8, depth=1))

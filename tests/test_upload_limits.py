@@ -37,7 +37,8 @@ from explorer.images import (
 )
 
 MB = 1 << 20
-SECONDS, EXTRA_MB = 1.0, 300
+SECONDS, EXTRA_MB = 10.0, 300   # bounds on a disaster (a bomb decoded whole takes minutes and GBs), not speed targets:
+                                # the guards' costs are measured in benchmarks/ (a loaded 2-core CI machine varies 20x)
 
 
 def png_bomb(width: int, height: int, *, bit_depth: int = 8, colour_type: int = 6) -> bytes:
@@ -206,10 +207,21 @@ def test_a_million_short_rows_are_refused_quickly_while_streaming(tmp_path):
     assert path.stat().st_size < MAX_CSV_BYTES
     with cheap("parse_csv(1,000,000 rows)"), pytest.raises(ValueError, match=f"more than {MAX_POINTS:,} rows"):
         parse_csv(path)
-    t0 = time.perf_counter()
-    with pytest.raises(ValueError, match=f"more than {MAX_POINTS:,} rows"):
+    with cheap("parse_csv(1,000,000 rows as bytes)"), pytest.raises(ValueError, match=f"more than {MAX_POINTS:,} rows"):
         parse_csv(path.read_bytes())
-    assert time.perf_counter() - t0 < 0.5
+
+
+@pytest.mark.parametrize("as_bytes", [False, True])
+def test_the_rows_past_the_limit_are_never_read(as_bytes, tmp_path):
+    """Streaming: the refusal comes at row MAX_POINTS + 1, before the reader reaches a broken line after it (a parser
+    that read the whole file first would report that line instead)."""
+    text = "1,2\n" * (MAX_POINTS + 1) + "not,a number\n" + "1,2\n" * 10
+    path = tmp_path / "long.csv"
+    path.write_bytes(text.encode())
+    with pytest.raises(ValueError, match=f"more than {MAX_POINTS:,} rows"):
+        parse_csv(path.read_bytes() if as_bytes else path)
+    with pytest.raises(ValueError, match=f"line {MAX_POINTS}: x = .not. is not a number"):     # a line it reaches
+        parse_csv("1,2\n" * (MAX_POINTS - 1) + "not,a number\n" + "1,2\n" * 10)
 
 
 def test_a_million_blank_lines_are_refused_quickly():

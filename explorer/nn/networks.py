@@ -26,7 +26,7 @@ from torch import nn
 from ..parameterisation import to_score, to_x0_eps
 from .config import NetConfig, for_data
 from ..process import Process
-from ..tensors import append_dims, as_time
+from ..tensors import append_dims, as_time, by_rows
 
 Tensor = torch.Tensor
 PARAMETERISATIONS = ("eps", "x0", "score", "u")   # what a toy MLP is trained to predict ("u": the flow velocity, a
@@ -163,6 +163,9 @@ def network_score(net: ScoreNet, y: Tensor | int | None = None, *, gamma: float 
             bad = (labels < 0) | (labels >= net.config.num_classes)
             if bad.any():
                 raise ValueError(f"labels must be in [0, {net.config.num_classes - 1}]")
+        return by_rows(_score_of, x_in, t, labels).to(x.dtype)
+
+    def _score_of(x_in: Tensor, t: Tensor, labels: Tensor | None) -> Tensor:
         x_net, t_net = x_in, t.to(x_in.dtype)
         if remap:       # the net's own process at the same log-SNR: x_net = (alpha_net / alpha) x_t (Kingma et al. 2021)
             t_net = net.sde.t_of_log_snr(sde.log_snr(t.double())).to(x_in.dtype)
@@ -172,7 +175,7 @@ def network_score(net: ScoreNet, y: Tensor | int | None = None, *, gamma: float 
         if gamma != 1.0:
             s_uncond = _score(net(x_net, t_net, None), x_net, t_net, t)
             s = s_uncond + gamma * (s - s_uncond)
-        return s.to(x.dtype)
+        return s
 
     return score_fn
 

@@ -47,7 +47,7 @@ def show_lesson(key):
     slider = (gr.Slider(visible=False) if c is None else
               gr.Slider(minimum=c.minimum, maximum=c.maximum, step=c.step, value=c.default, label=c.label, visible=True))
     i = lesson_number(key) - 1
-    return (key, gr.Radio(value=lesson.track), gr.Dropdown(value=key),
+    return (key, gr.Radio(value=lesson.track), gr.update(value=key),      # an update: the choices stay the widget's
             _heading(lesson), lesson.text, slider, shown.figure, f"Measured now: {shown.note}",
             f"**What to look for.** {lesson.look_for}", f"**Question.** {lesson.question}",
             gr.Markdown(f"**Answer.** {lesson.answer}", visible=False), gr.Button(interactive=i > 0),
@@ -79,7 +79,7 @@ def open_in_tab(key):
     if lesson.preset is None:
         return gr.skip(), gr.skip(), gr.Tabs(selected=tab)
     dataset, process = lesson.preset
-    return gr.Dropdown(value=dataset), gr.Dropdown(value=process), gr.Tabs(selected=tab)
+    return gr.update(value=dataset), gr.update(value=process), gr.Tabs(selected=tab)
 
 
 def build_lessons_tab(setup: Setup, tabs: gr.Tabs, links=None) -> list:
