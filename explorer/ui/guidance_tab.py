@@ -34,6 +34,7 @@ SAMPLER_STEPS = {n: 200 if SAMPLERS[n].stochastic else 50 for n in samplers_wher
 GUIDED_SAMPLERS = [(f"{SAMPLERS[n].label}, {steps} steps", n) for n, steps in SAMPLER_STEPS.items()]
 DEFAULT_SAMPLER = "edm"     # reaches the exact conditional's spread (DDIM 50 steps shrinks it by ~20%: #17 item 11)
 SWEEP_GAMMAS = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0)
+TRADE_OFF_DATASET = "overlap3"   # classes that overlap: accuracy 0.87 at gamma = 1, so guidance has accuracy to buy
 TABLE_HEADERS = ["method", "accuracy", "k-NN recall", "spread", "outside the support", "shift outward",
                  "energy distance to class"]
 MAX_PARTICLES = 3000
@@ -108,12 +109,11 @@ def _row(label, fig: dict) -> list:
             round(fig["outside"], 3), round(fig["shift"], 3), float(f"{fig['distance']:.4g}")]
 
 
-def _truth_row(ds, y, n, seed, ref, density) -> list:
+def _class_data_figures(ds, y, n, seed, ref, density) -> dict:
     """The figures of n fresh data points of class y: what a perfect sampler scores (spread, ~1% outside, no shift)."""
     g = torch.Generator().manual_seed(seed + 2)
     x, labels = ds.sample(max(4 * n * ds.num_classes, 4000), generator=g)
-    x = x[labels == y][:n]
-    return _row("class data (reference)", guidance_figures(x, y, ds, ref, density))
+    return guidance_figures(x[labels == y][:n], y, ds, ref, density)
 
 
 @user_errors
@@ -133,7 +133,7 @@ def guidance_view(dataset, means, stds, weights, process, seed, user_data, netwo
     ref = ds.sample(4000, generator=torch.Generator().manual_seed(seed + 1))
     density = support_density(ds, ref)
     panels, finals = [], []
-    rows = [_truth_row(ds, y, n, seed, ref, density)]
+    rows = [_row("class data (reference)", _class_data_figures(ds, y, n, seed, ref, density))]
     methods = _methods(ds, sde, model, weak, log_clf, y, gamma)
     for k, (label, fn) in enumerate(methods):
         progress(k / len(methods), desc=label)
@@ -185,8 +185,14 @@ def sweep_view(dataset, means, stds, weights, process, seed, user_data, network,
         progress(k / len(methods), desc=method)
         rows += [{"method": method, **row} for row in guidance_sweep(
             make_score, SWEEP_GAMMAS, sde, x_init, y, ds, ref, sampler=sampler, n_steps=SAMPLER_STEPS[sampler], seed=seed)]
-    return fidelity_chart(rows, title=f"Asking for {html_text(ds.class_names[y])} over γ: accuracy against recall, and "
-                                      "the share off the data")
+    data = _class_data_figures(ds, y, n, seed, ref, support_density(ds, ref))
+    return fidelity_chart(rows, data=data, title=f"Asking for {html_text(ds.class_names[y])} over γ: accuracy against "
+                                                 f"recall (★ the class's own data), and the share off the data")
+
+
+def trade_off_preset():
+    """The overlapping classes (where guidance buys accuracy with recall) and their first class, in the shared controls."""
+    return gr.update(value=TRADE_OFF_DATASET), gr.update(choices=class_choices(TRADE_OFF_DATASET), value=0)
 
 
 @user_errors
@@ -260,6 +266,7 @@ def build_guidance_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     with gr.Row():
         run = gr.Button("Sample with guidance", variant="primary")
         sweep = gr.Button("Accuracy, recall and support over γ")
+        trade_off = gr.Button("The trade-off on overlapping classes")
         field = gr.Button("Show the guidance field")
         train_clf = gr.Button("Train a classifier")
         stop = gr.Button("Stop", variant="stop")
@@ -278,10 +285,15 @@ def build_guidance_tab(setup: Setup, trained: gr.State, links: Links) -> list:
                        [anim, final, table, note, downloads.spec], api_name="guidance")
     downloads.after(guided)
     swept = sweep.click(sweep_view, base + [sampler, n_particles, trained, clf], chart, api_name="guidance_sweep")
+    preset = trade_off.click(trade_off_preset, None, [setup.dataset, y], api_visibility="private")
+    traded = preset.then(guidance_view, base + [gamma, sampler, n_particles, trained, clf],
+                         [anim, final, table, note, downloads.spec], api_visibility="private")
+    downloads.after(traded)
+    traded_sweep = traded.success(sweep_view, base + [sampler, n_particles, trained, clf], chart, api_visibility="private")
     field.click(field_view, base + [gamma, t, trained, clf], field_plot, api_name="guidance_field")
     trained_clf = train_clf.click(train_classifier_view, setup.inputs, [clf, note], api_name="train_classifier",
                                   concurrency_id="train", concurrency_limit=2)
-    stop.click(None, None, None, cancels=[guided, swept, trained_clf], api_visibility="private")
+    stop.click(None, None, None, cancels=[guided, swept, traded, traded_sweep, trained_clf], api_visibility="private")
     links.share_many("guidance", network=network, gamma=gamma, sampler=sampler, particles=n_particles, t=t)
     return [(cached_only(guidance_view), base + [gamma, sampler, n_particles, trained, clf],
              [anim, final, table, note, downloads.spec])]
