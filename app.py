@@ -90,10 +90,9 @@ def build_demo() -> gr.Blocks:
                     load_events += build()
                 links.tab_ids[label] = tab_id
         restored = links.attach(demo, tabs, copy, link)      # a shared link's settings first, then the first figures
-        for fn, inputs, outputs in load_events:    # every tab's first figures: cached per setting (explorer/ui/startup.py)
-            restored.then(startup.first_figures(fn, len(outputs)), inputs, outputs, api_visibility="private",
-                          show_progress="hidden")
+        # every tab's first figures, cached per setting (explorer/ui/startup.py), in one step after the link's settings
         demo.dx_load_events = [(startup.first_figures(fn, len(o)), i, o) for fn, i, o in load_events]
+        restored.then(*startup.one_step(demo.dx_load_events), api_visibility="private", show_progress="hidden")
         demo.unload(forget_session)     # a closed page's export files go with it
     demo.queue(default_concurrency_limit=4, max_size=guard.QUEUE_SIZE)
     guard.install(demo)                 # each session's share of the queue; Stop remembered for running work

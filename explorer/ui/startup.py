@@ -102,6 +102,32 @@ def first_figures(fn: Callable, n_outputs: int = 1) -> Callable:
     return load
 
 
+def one_step(events: list[tuple[Callable, list, list]]) -> tuple[Callable, list, list]:
+    """Every tab's first figures (first_figures-wrapped load events) as one page-load step (fn, inputs, outputs): one
+    request instead of one per tab, since a session's requests run one at a time (fifteen round trips took 3-5 s
+    before a figure showed). A tab whose answer fails shows a warning and keeps its panels; the others still come."""
+    inputs, outputs, parts = [], [], []
+    for fn, ins, outs in events:
+        for c in ins:
+            if not any(c is x for x in inputs):
+                inputs.append(c)
+        parts.append((fn, [next(j for j, x in enumerate(inputs) if x is c) for c in ins], len(outs)))
+        outputs += outs
+
+    def load(*values):
+        out = []
+        for fn, idx, n in parts:
+            try:
+                got = fn(*(values[j] for j in idx))
+            except Exception as e:  # noqa: BLE001 - the handlers' own messages (gr.Error) or a short one
+                log.warning("first figures of %s failed: %s", getattr(fn, "__name__", fn), e)
+                gr.Warning(e.message if isinstance(e, gr.Error) else "A tab's first figures could not be computed.")
+                got = tuple(gr.skip() for _ in range(n)) if n > 1 else gr.skip()
+            out += list(got) if n > 1 else [got]
+        return out
+    return load, inputs, outputs
+
+
 def default_args(inputs: list) -> list:
     """The values the inputs show when a page opens (a gr.State: its initial value)."""
     return [getattr(c, "value", None) for c in inputs]
