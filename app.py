@@ -31,8 +31,9 @@ html.dx-present .gradio-container {zoom: 1.3}
   .row > *, .form > * {min-width: 100% !important}
   #lesson-figure {overflow-x: auto !important}          /* a lesson's multi-panel figure keeps a readable width and scrolls */
   #lesson-figure .js-plotly-plot {min-width: 640px}
-  .dx-wide {overflow-x: auto !important}                /* multi-panel live figures: readable width, scroll */
-  .dx-wide .js-plotly-plot {min-width: 720px}
+  .dx-wide, .dx-wider {overflow-x: auto !important}    /* figures with panels side by side: readable width, scroll */
+  .dx-wide .js-plotly-plot, .dx-wide iframe {min-width: 720px}
+  .dx-wider .js-plotly-plot, .dx-wider iframe {min-width: 1000px}          /* five panels */
 }
 """
 PRESENT_JS = present_mode.TOGGLE_JS     # the page zoom, and every figure redrawn larger (explorer/ui/present.py)

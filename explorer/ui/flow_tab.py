@@ -370,7 +370,7 @@ def build_flow_tab(setup: Setup, trained: gr.State, links: Links) -> list:
         t = gr.Slider(0.01, 0.99, value=0.3, step=0.01, label="Time t")
         n_side = gr.Slider(5, MAX_ARROWS, value=17, step=1, label="Arrows per side (2D)")
         stream = gr.Checkbox(value=True, label="Streamlines")
-    field = gr.Plot(label="Velocity, score and PF-ODE velocity")
+    field = gr.Plot(label="Velocity, score and PF-ODE velocity", elem_classes=["dx-wide"])
     field_inputs = setup.inputs + [t, n_side, stream]
     gr.on([t.release, n_side.release, stream.change, setup.dataset.change, setup.process.change], field_view,
           field_inputs, field, api_visibility="private")
@@ -411,7 +411,7 @@ def build_flow_tab(setup: Setup, trained: gr.State, links: Links) -> list:
                           label="Velocity network", scale=2)
         compare_btn = gr.Button("Compare with the exact velocity", scale=1)
     with gr.Row():
-        cmp_fields = gr.Plot(label="Learned vs exact", scale=2)
+        cmp_fields = gr.Plot(label="Learned vs exact", scale=2, elem_classes=["dx-wide"])
         cmp_map = gr.Plot(label="Error map", scale=1)
     compare_btn.click(compare_view, setup.inputs + [source, t, trained, flows], [cmp_fields, cmp_map],
                       api_name="flow_compare")

@@ -120,7 +120,7 @@ def build_forward_tab(setup: Setup, links: Links) -> list:
     river = gr.Plot(label="Density river", visible=False)
     downloads = build_downloads("forward", "No animation yet: run the forward process on a 2D dataset first.",
                                 visible=True)
-    schedule = gr.Plot(label="Schedule")
+    schedule = gr.Plot(label="Schedule", elem_classes=["dx-wide"])
     with gr.Accordion("Paths: each pair's conditional path vs the marginal ODE through the same x_T", open=False):
         gr.Markdown("A pair $(x_0, \\varepsilon)$ moves along $x_t = \\alpha(t)\\,x_0 + \\sigma(t)\\,\\varepsilon$ (dashed; a "
                     "straight line for the linear path); the probability-flow ODE from the same $x_T$ (solid) follows "

@@ -271,9 +271,9 @@ def build_guidance_tab(setup: Setup, trained: gr.State, links: Links) -> list:
         train_clf = gr.Button("Train a classifier")
         stop = gr.Button("Stop", variant="stop")
     note = gr.Markdown()
-    anim = gr.HTML(elem_id="guidance-anim")
+    anim = gr.HTML(elem_id="guidance-anim", elem_classes=["dx-wider"])
     downloads = build_downloads("guidance", "No animation yet: press 'Sample with guidance' first.")
-    final = gr.Plot(label="Final samples")
+    final = gr.Plot(label="Final samples", elem_classes=["dx-wider"])
     table = gr.Dataframe(headers=TABLE_HEADERS, label="Figures (first row: fresh data of the class, what a perfect "
                          "sampler scores)", interactive=False)
     chart = gr.Plot(label="Accuracy, recall and support over γ")

@@ -222,7 +222,7 @@ def build_images_tab(links: Links) -> list:
     with gr.Row():
         xt = gr.Image(label="x_t (noisy)", height=300, interactive=False)
         x0 = gr.Image(label="x̂₀ (the model's current estimate)", height=300, interactive=False)
-    replay = gr.HTML()
+    replay = gr.HTML(elem_classes=["dx-wide"])
     downloads = build_downloads("images", "No animation yet: press 'Sample digits' and let it finish first.")
     sample_io = ([sampler, steps, n_images, digit, gamma, seed], [xt, x0, replay, status, downloads.spec])
     sampled = go.click(sample_digits_view, *sample_io, api_name="sample_digits", show_progress="minimal")

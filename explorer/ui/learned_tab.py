@@ -254,8 +254,8 @@ def build_learned_tab(setup: Setup, trained: gr.State, links: Links) -> list:
     memo_note = gr.Markdown()
     fields = gr.Plot(label="Fields", elem_classes=["dx-wide"])
     with gr.Row():
-        emap = gr.Plot(label="Error map")
-        curve = gr.Plot(label="Error over t")
+        emap = gr.Plot(label="Error map", elem_classes=["dx-wide"])
+        curve = gr.Plot(label="Error over t", elem_classes=["dx-wide"])
     memo = gr.Plot(label="Memorisation")
     compare_io = (setup.inputs + [source, t, trained], [fields, emap, curve, memo, memo_note])
     compare_btn.click(compare_view, *compare_io, api_name="compare")

@@ -181,7 +181,7 @@ def build_likelihood_tab(setup: Setup, trained: gr.State, links: Links, vae: gr.
     with gr.Row():
         run = gr.Button("Compute log-likelihood", variant="primary", scale=3)
         stop = gr.Button("Stop", variant="stop", scale=1)
-    plot = gr.Plot(label="log p")
+    plot = gr.Plot(label="log p", elem_classes=["dx-wide"])
     table = gr.Dataframe(headers=["figure", "value"], label="Figures", interactive=False)
     inputs = setup.inputs + [source, grid, n_test, rtol, trained]
     computed = run.click(likelihood_view, inputs, [plot, table], api_name="likelihood")
@@ -196,7 +196,7 @@ def build_likelihood_tab(setup: Setup, trained: gr.State, links: Links, vae: gr.
         run_elbo = gr.Button("Compute the ELBO", variant="primary", scale=2)
         run_levels = gr.Button("Bound vs N", scale=1)
         stop_elbo = gr.Button("Stop", variant="stop", scale=1)
-    terms_plot = gr.Plot(label="−ELBO term by term")
+    terms_plot = gr.Plot(label="−ELBO term by term", elem_classes=["dx-wide"])
     elbo_table = gr.Dataframe(headers=["figure", "nats per sample", "bits per dimension"], label="One table, one unit",
                               interactive=False)
     with gr.Row():

@@ -267,10 +267,10 @@ def build_sampling_tab(setup: Setup, trained: gr.State, links: Links) -> list:
         quality = gr.Button("Quality vs steps")
         stop = gr.Button("Stop", variant="stop")
     note = gr.Markdown()
-    anim = gr.HTML(elem_id="sampling-anim")
+    anim = gr.HTML(elem_id="sampling-anim", elem_classes=["dx-wide"])
     downloads = build_downloads("sample", "No animation yet: press 'Sample' on a 2D dataset first.")
     river = gr.Plot(label="Paths over the density river", visible=False)
-    final = gr.Plot(label="Final samples")
+    final = gr.Plot(label="Final samples", elem_classes=["dx-wide"])
     table = gr.Dataframe(headers=["sampler", "steps", "NFE", "time (s)", "energy distance", "noise floor"],
                          label="Figures", interactive=False)
     quality_plot = gr.Plot(label="Quality vs NFE")

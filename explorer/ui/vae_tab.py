@@ -203,7 +203,7 @@ def build_vae_tab(setup: Setup, trained: gr.State, links: Links, vae: gr.State |
                      elem_classes=["dx-wide"])
     with gr.Row():
         latent = gr.Plot(label="Latent space")
-        side = gr.Plot(label="Samples")
+        side = gr.Plot(label="Samples", elem_classes=["dx-wide"])
         digits_img = gr.Image(label="Samples", visible=False, interactive=False)
     table = gr.Dataframe(headers=["model", "energy distance to data", "nats per sample (held-out)"],
                          label="Figures", interactive=False)
