@@ -124,7 +124,23 @@ class Process:
 
 
 @dataclass(frozen=True)
-class VPLinear(Process):
+class BetaSchedule(Process):
+    """A process of Song et al.'s VP form, f(t) = -beta(t)/2 and g(t) = sqrt(beta(t)) (eq. 11); subclasses give beta(t)
+    = -d log alpha^2 / dt and alpha, sigma."""
+
+    def beta(self, t: Tensor) -> Tensor:
+        """beta(t), same shape as t."""
+        raise NotImplementedError
+
+    def drift_coef(self, t):
+        return -0.5 * self.beta(t)
+
+    def diffusion(self, t):
+        return torch.sqrt(self.beta(t))
+
+
+@dataclass(frozen=True)
+class VPLinear(BetaSchedule):
     """VP SDE with linear beta(t) (DDPM; Song et al. eq. 11): alpha = exp(-1/2 int_0^t beta), sigma^2 = 1 - alpha^2."""
 
     beta_min: float = 0.1
@@ -145,15 +161,9 @@ class VPLinear(Process):
     def std(self, t):
         return torch.sqrt(-torch.expm1(-self._int_beta(t)))
 
-    def drift_coef(self, t):
-        return -0.5 * self.beta(t)
-
-    def diffusion(self, t):
-        return torch.sqrt(self.beta(t))
-
 
 @dataclass(frozen=True)
-class VPCosine(Process):
+class VPCosine(BetaSchedule):
     """VP with the cosine schedule (Nichol & Dhariwal): alpha = cos(u t), sigma = sin(u t), u = arctan(exp(-logsnr_min / 2))."""
 
     logsnr_min: float = -10.0
@@ -174,12 +184,6 @@ class VPCosine(Process):
 
     def std(self, t):
         return torch.sin(self.u_max * t)
-
-    def drift_coef(self, t):
-        return -0.5 * self.beta(t)
-
-    def diffusion(self, t):
-        return torch.sqrt(self.beta(t))
 
 
 @dataclass(frozen=True)
@@ -224,7 +228,7 @@ class VE(Process):
 
 
 @dataclass(frozen=True)
-class DDPMDiscrete(Process):
+class DDPMDiscrete(BetaSchedule):
     """Ho et al.'s chain: beta_i = linspace(beta_1, beta_N, N), alpha_bar_i = prod_{j<=i} (1 - beta_j), read at t_i = i / N;
     between grid times log alpha_bar is linear in t, so f(t) = N log(1 - beta_i) / 2 and g^2 = -2 f on (t_{i-1}, t_i]."""
 
@@ -269,12 +273,10 @@ class DDPMDiscrete(Process):
     def std(self, t):
         return torch.sqrt(-torch.expm1(self._log_alpha_bar(t)))
 
-    def drift_coef(self, t):
+    def beta(self, t):
+        """beta(t) = -N log(1 - beta_i) on (t_{i-1}, t_i]: piecewise constant (beta_i ~ beta(t_i) / N)."""
         k, _ = self._interval(t)
-        return (0.5 * self.N * torch.log1p(-self.betas().to(t.device)[k])).to(t.dtype)
-
-    def diffusion(self, t):
-        return torch.sqrt(-2 * self.drift_coef(t))
+        return (-self.N * torch.log1p(-self.betas().to(t.device)[k])).to(t.dtype)
 
 
 @dataclass(frozen=True)
