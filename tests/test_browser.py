@@ -255,3 +255,21 @@ def test_a_closed_page_takes_its_exports_with_it(browser, app_url):
     while time.time() < deadline and next(iter(new)).exists():
         time.sleep(0.2)
     assert not next(iter(new)).exists(), "the session's exports were removed when its page closed"
+
+
+def test_the_trade_off_button_switches_the_data_and_draws_the_sweep(browser, app_url):
+    """Guidance tab, one click (#17 item 10): the shared data becomes the overlapping classes, the comparison and the
+    sweep over gamma are computed for it, and the sweep chart has the star of the class's own data."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(app_url.rstrip("/") + "/?tab=guidance", wait_until="load")
+    page.get_by_role("button", name="The trade-off on overlapping classes").click()
+    page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')].some(gd => gd.data &&
+                              gd.data.some(t => t.name === "the class's own data"))""", timeout=120_000, polling=500)
+    shown = page.evaluate("""() => {
+      const names = [...document.querySelectorAll('.js-plotly-plot')].flatMap(gd => (gd.data || []).map(t => t.name));
+      const data = [...document.querySelectorAll('input')].map(i => i.value);
+      return {names, data}; }""")
+    assert "2D: three overlapping classes" in shown["data"] and "top" in shown["data"], shown["data"]
+    assert {"classifier guidance", "classifier-free"} <= set(shown["names"])
+    assert "Something went wrong" not in page.content()
+    page.close()
