@@ -125,8 +125,8 @@ class Process:
 
 @dataclass(frozen=True)
 class BetaSchedule(Process):
-    """A process of Song et al.'s VP form, f(t) = -beta(t)/2 and g(t) = sqrt(beta(t)) (eq. 11); subclasses give beta(t)
-    = -d log alpha^2 / dt and alpha, sigma."""
+    """A process with Song et al.'s VP drift f(t) = -beta(t)/2 and g(t) = sqrt(beta(t)) (eq. 11); subclasses give
+    beta(t) = -d log alpha^2 / dt and alpha, sigma (sub-VP keeps the drift and overrides g)."""
 
     def beta(self, t: Tensor) -> Tensor:
         """beta(t), same shape as t."""

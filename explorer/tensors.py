@@ -39,14 +39,17 @@ def by_rows(fn: Callable[..., torch.Tensor], *tensors: torch.Tensor | None, rows
     batch through an MLP is bound by memory, not arithmetic (2.5x slower at 131,072 rows than in blocks of 2,048 here);
     a GPU takes the batch whole."""
     n = next(t.shape[0] for t in tensors if t is not None)
+    if any(t is not None and (t.ndim == 0 or t.shape[0] != n) for t in tensors):
+        raise ValueError(f"by_rows needs every tensor with the same {n} rows, got shapes "
+                         f"{[None if t is None else tuple(t.shape) for t in tensors]}")
     if n <= rows or tensors[0].device.type != "cpu":
         return fn(*tensors)
     return torch.cat([fn(*(None if t is None else t[i:i + rows] for t in tensors)) for i in range(0, n, rows)])
 
 
 def as_time(t, x: torch.Tensor) -> torch.Tensor:
-    """A time t (float, [] or [N]) as a float tensor [N] on x's device and dtype."""
+    """A time t (float, [], [1] or [N]) as a float tensor [N] on x's device and dtype."""
     t = torch.as_tensor(t, dtype=x.dtype, device=x.device)
-    if t.ndim == 0:
-        t = t.expand(x.shape[0])
+    if t.ndim == 0 or t.shape == (1,):
+        t = t.reshape(()).expand(x.shape[0])
     return t

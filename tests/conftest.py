@@ -16,12 +16,22 @@ def gen():
     return torch.Generator().manual_seed(0)
 
 
+_LAUNCHED: dict = {}
+
+
+@pytest.fixture(scope="session")
+def app_demo(app_url):
+    """The Blocks of the app that app_url serves (to read its events' wiring)."""
+    return _LAUNCHED["demo"]
+
+
 @pytest.fixture(scope="session")
 def app_url():
     """The app, launched once for the whole test session."""
     from app_server import launch_app
 
     demo, url = launch_app()
+    _LAUNCHED["demo"] = demo
     yield url
     wait_until_idle(demo)
     demo.close()

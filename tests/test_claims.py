@@ -210,24 +210,41 @@ def test_guidance_text_accuracy_is_already_near_one_at_gamma_one():
 
 @lru_cache(maxsize=1)
 def _trade_off():
-    rows, data = L.trade_off_rows((1.0, 2.0, 3.0, 8.0))
+    rows, data = L.trade_off_rows((1.0, 2.0, 3.0, 5.0, 8.0))
     return {r["gamma"]: r for r in rows}, data
 
 
 def test_guidance_text_and_lesson_the_trade_off_shows_on_overlapping_classes():
-    # guidance.md and lesson luo-trade-off: "the class's own data is classified right only about 86% of the time",
-    # "accuracy from about 0.87 at gamma = 1 to 1.00 at gamma = 2 while the k-NN recall falls from 1.00 to about 0.89,
-    # and to about 0.6 at gamma = 3"; "at gamma = 1 the point sits on the star"; "off the data starts to grow"
+    # guidance.md, lesson luo-trade-off and the README: "the class's own data is classified right only about 87% of the
+    # time", "accuracy from about 0.87 at gamma = 1 (the data's own) to 1.00 at gamma = 2 while the k-NN recall falls
+    # from 1.00 to about 0.89, and to about 0.6 at gamma = 3"; "at gamma = 1 the point sits on the star"; "further along
+    # only the recall moves, and ... the share of samples off the data starts to grow". Tolerances: the data's accuracy
+    # from 10,000 points (SE 0.003), the samples' from 800 (SE 0.012); recall of 800 samples over 2,000 points.
     at, data = _trade_off()
-    assert 0.82 < data["accuracy"] < 0.90 and data["recall"] > 0.97
-    assert abs(at[1.0]["accuracy"] - data["accuracy"]) < 0.04 and at[1.0]["recall"] > 0.97
-    assert at[2.0]["accuracy"] > 0.99 and 0.84 < at[2.0]["recall"] < 0.93
-    assert at[3.0]["accuracy"] > 0.99 and 0.5 < at[3.0]["recall"] < 0.7
-    assert at[8.0]["outside"] > 10 * at[1.0]["outside"]
+    assert 0.865 < data["accuracy"] < 0.88 and data["recall"] > 0.97
+    assert abs(at[1.0]["accuracy"] - data["accuracy"]) < 0.03 and at[1.0]["recall"] > 0.97
+    assert all(at[g]["accuracy"] > 0.99 for g in (2.0, 3.0, 5.0, 8.0))
+    assert 0.86 < at[2.0]["recall"] < 0.92 and 0.55 < at[3.0]["recall"] < 0.65
+    assert at[1.0]["recall"] > at[2.0]["recall"] > at[3.0]["recall"] > at[5.0]["recall"] > at[8.0]["recall"]
+    assert at[8.0]["outside"] > at[5.0]["outside"] > at[1.0]["outside"] and at[8.0]["outside"] > 10 * at[1.0]["outside"]
     shown = L.LESSON_BY_KEY["luo-trade-off"].compute(3.0).facts
     assert shown["accuracy_gamma"] == at[3.0]["accuracy"] and shown["recall_gamma"] == at[3.0]["recall"]
+    assert round(shown["data_accuracy"], 2) == 0.87
     text = (TEXT / "guidance.md").read_text()
-    assert "about 86%" in text and "1.00 at $\\gamma = 2$" in text and "about 0.6 at $\\gamma = 3$" in text
+    assert all(s in text for s in ("about 87%", "about 0.87 at $\\gamma = 1$", "1.00 at $\\gamma = 2$", "about 0.89",
+                                   "about 0.6 at $\\gamma = 3$"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "accuracy 0.87 → 1.00 and recall 1.00 → 0.60 from γ = 1 to 3" in readme
+    assert f"{at[3.0]['recall']:.2f}" == "0.60" and f"{at[1.0]['accuracy']:.2f}" == "0.87"
+
+
+def test_the_bayes_accuracy_of_the_overlapping_classes_is_0_87():
+    # distributions.py: "Bayes accuracy 0.87"; by symmetry every class has it (400,000 points: SE 0.0005)
+    from explorer.guidance import classify
+
+    ds = DATASETS[L.TRADE_OFF]
+    x, y = ds.sample(400_000, generator=torch.Generator().manual_seed(9))
+    assert abs(float((classify(x, ds) == y).double().mean()) - 0.873) < 0.002
 
 
 def test_the_trade_off_data_overlaps_and_the_other_labelled_toys_do_not():

@@ -201,3 +201,17 @@ def test_a_session_runs_one_request_at_a_time_while_others_start(app_url):
             _cancel(app_url, other, [theirs])
     finally:
         _cancel(app_url, greedy, mine)
+
+
+def test_every_run_of_a_public_view_counts_as_work_wherever_it_is_wired(app_demo):
+    """A view the API serves (sampling, guidance, ...) is costly: wired again behind another button (the Guidance tab's
+    trade-off chain) it must count against the session's share like its endpoint, not as a free page event. The page
+    events that run such a view are the cheap ones that follow the controls live — a lesson's slider, the forward
+    animation, the score and velocity fields on a change of data or process (each under a second at the defaults and
+    under the work budget) — and the page-load figures (from the start-up cache: startup.one_step wraps them)."""
+    fns = list(app_demo.fns.values())
+    public = {fn.fn for fn in fns if fn.fn is not None and guard._kind(fn) != "page" and fn.api_visibility == "public"}
+    free = {fn.fn.__name__ for fn in fns if fn.fn in public and guard._kind(fn) == "page"}
+    assert free == {"redraw", "forward_view", "score_view", "field_view"}, free
+    traded = [fn for fn in fns if getattr(fn.fn, "__name__", "") in ("guidance_view", "sweep_view")]
+    assert len(traded) == 4 and all(guard._kind(fn) == "work" for fn in traded)

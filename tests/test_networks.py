@@ -94,6 +94,15 @@ def test_a_big_batch_is_scored_in_blocks_with_the_same_answer(gen):
     one_by_one = torch.cat([fn(x[i:i + 1], t[i:i + 1]) for i in picks])
     assert whole.shape == x.shape and whole.dtype == torch.float64
     torch.testing.assert_close(whole[picks], one_by_one, rtol=1e-5, atol=1e-6)
+    plain = network_score(net)
+    torch.testing.assert_close(plain(x, torch.tensor([0.3])), plain(x, 0.3))      # a [1] time is one time for all rows
+
+
+def test_by_rows_refuses_tensors_of_other_lengths():
+    from explorer.tensors import by_rows
+
+    with pytest.raises(ValueError, match="same 5000 rows"):
+        by_rows(lambda a, b: a, torch.zeros(5000, 2), torch.zeros(3))
 
 
 def test_ema_tracks_a_convex_combination():

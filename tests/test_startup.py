@@ -56,3 +56,23 @@ def test_one_step_answers_every_tab_in_order_and_a_failing_tab_keeps_its_panels(
     assert isinstance(got[2], skip)                               # costly, not warmed: left to its button
     assert isinstance(got[3], skip)                               # failed (a warning is shown): its panel unchanged
     assert [k for k, *_ in calls] == ["cheap"]
+
+
+def test_one_step_treats_a_wrong_number_of_answers_as_that_tab_failing():
+    """A handler answering 1 value for its 2 outputs would shift every later tab's values onto the wrong panels."""
+    with gr.Blocks():
+        a, outs = gr.Textbox("x"), [gr.Markdown(), gr.Markdown(), gr.Markdown()]
+
+    def short(v):
+        return "only one"
+
+    def later(v):
+        return f"later {v}"
+
+    short.__qualname__, later.__qualname__ = "short_once", "later_once"
+    load, _, _ = startup.one_step([(startup.first_figures(short, 2), [a], outs[:2]),
+                                   (startup.first_figures(later, 1), [a], outs[2:])])
+    with pytest.warns(UserWarning):
+        got = load("x")
+    skip = type(gr.skip())
+    assert isinstance(got[0], skip) and isinstance(got[1], skip) and got[2] == "later x"

@@ -211,17 +211,36 @@ def test_a_million_short_rows_are_refused_quickly_while_streaming(tmp_path):
         parse_csv(path.read_bytes())
 
 
-@pytest.mark.parametrize("as_bytes", [False, True])
-def test_the_rows_past_the_limit_are_never_read(as_bytes, tmp_path):
-    """Streaming: the refusal comes at row MAX_POINTS + 1, before the reader reaches a broken line after it (a parser
-    that read the whole file first would report that line instead)."""
-    text = "1,2\n" * (MAX_POINTS + 1) + "not,a number\n" + "1,2\n" * 10
-    path = tmp_path / "long.csv"
-    path.write_bytes(text.encode())
+def _as(kind: str, text: str, tmp_path):
+    """text as the source kind parse_csv takes: a path, bytes or an open binary file."""
+    data = text.encode()
+    if kind == "bytes":
+        return data
+    path = tmp_path / "rows.csv"
+    path.write_bytes(data)
+    return path if kind == "path" else open(path, "rb")
+
+
+@pytest.mark.parametrize("kind", ["path", "bytes", "file"])
+def test_the_refusal_comes_at_the_limit_before_the_rest_is_parsed(kind, tmp_path):
+    """Streaming: the refusal comes at row MAX_POINTS + 1, before the reader reaches a broken line after it; the same
+    broken line before the limit is reported (so a reader that parsed everything first would fail here)."""
+    tail = "not,a number\n" + "1,2\n" * 10
     with pytest.raises(ValueError, match=f"more than {MAX_POINTS:,} rows"):
-        parse_csv(path.read_bytes() if as_bytes else path)
-    with pytest.raises(ValueError, match=f"line {MAX_POINTS}: x = .not. is not a number"):     # a line it reaches
-        parse_csv("1,2\n" * (MAX_POINTS - 1) + "not,a number\n" + "1,2\n" * 10)
+        parse_csv(_as(kind, "1,2\n" * (MAX_POINTS + 1) + tail, tmp_path))
+    with pytest.raises(ValueError, match=f"line {MAX_POINTS}: x = .not. is not a number"):
+        parse_csv(_as(kind, "1,2\n" * (MAX_POINTS - 1) + tail, tmp_path))
+
+
+def test_a_file_is_read_no_further_than_the_limit(tmp_path):
+    """An open file of 1,000,000 rows is read only as far as row MAX_POINTS + 1 and one read-ahead buffer (the text
+    layer reads 8 KB blocks): its position afterwards is a small fraction of its size."""
+    path = tmp_path / "million.csv"
+    path.write_bytes(b"1,2\n" * 1_000_000)
+    with open(path, "rb") as f:
+        with pytest.raises(ValueError, match=f"more than {MAX_POINTS:,} rows"):
+            parse_csv(f)
+        assert f.tell() <= 4 * (MAX_POINTS + 1) + 64 * 1024 < path.stat().st_size / 20     # under 4% of the file
 
 
 def test_a_million_blank_lines_are_refused_quickly():

@@ -191,8 +191,10 @@ def sweep_view(dataset, means, stds, weights, process, seed, user_data, network,
 
 
 def trade_off_preset():
-    """The overlapping classes (where guidance buys accuracy with recall) and their first class, in the shared controls."""
-    return gr.update(value=TRADE_OFF_DATASET), gr.update(choices=class_choices(TRADE_OFF_DATASET), value=0)
+    """The overlapping classes (where guidance buys accuracy with recall), their first class and the pretrained network
+    (shipped for them under every process), in the controls."""
+    return (gr.update(value=TRADE_OFF_DATASET), gr.update(choices=class_choices(TRADE_OFF_DATASET), value=0),
+            gr.update(value="pretrained"))
 
 
 @user_errors
@@ -285,11 +287,14 @@ def build_guidance_tab(setup: Setup, trained: gr.State, links: Links) -> list:
                        [anim, final, table, note, downloads.spec], api_name="guidance")
     downloads.after(guided)
     swept = sweep.click(sweep_view, base + [sampler, n_particles, trained, clf], chart, api_name="guidance_sweep")
-    preset = trade_off.click(trade_off_preset, None, [setup.dataset, y], api_visibility="private")
+    # the preset is a page event; the two runs after it are work like /guidance and /guidance_sweep (the session's
+    # share and one-at-a-time rule apply: explorer/ui/guard.py), so they are "undocumented", not "private"
+    preset = trade_off.click(trade_off_preset, None, [setup.dataset, y, network], api_visibility="private")
     traded = preset.then(guidance_view, base + [gamma, sampler, n_particles, trained, clf],
-                         [anim, final, table, note, downloads.spec], api_visibility="private")
+                         [anim, final, table, note, downloads.spec], api_visibility="undocumented")
     downloads.after(traded)
-    traded_sweep = traded.success(sweep_view, base + [sampler, n_particles, trained, clf], chart, api_visibility="private")
+    traded_sweep = traded.success(sweep_view, base + [sampler, n_particles, trained, clf], chart,
+                                  api_visibility="undocumented")
     field.click(field_view, base + [gamma, t, trained, clf], field_plot, api_name="guidance_field")
     trained_clf = train_clf.click(train_classifier_view, setup.inputs, [clf, note], api_name="train_classifier",
                                   concurrency_id="train", concurrency_limit=2)

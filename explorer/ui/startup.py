@@ -119,6 +119,8 @@ def one_step(events: list[tuple[Callable, list, list]]) -> tuple[Callable, list,
         for fn, idx, n in parts:
             try:
                 got = fn(*(values[j] for j in idx))
+                if n > 1 and not (isinstance(got, (tuple, list)) and len(got) == n):
+                    raise TypeError(f"{n} outputs expected, got {type(got).__name__}")   # would shift the other tabs
             except Exception as e:  # noqa: BLE001 - the handlers' own messages (gr.Error) or a short one
                 log.warning("first figures of %s failed: %s", getattr(fn, "__name__", fn), e)
                 gr.Warning(e.message if isinstance(e, gr.Error) else "A tab's first figures could not be computed.")
