@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Callable
 
 import torch
 
@@ -164,8 +165,18 @@ def discretised_gaussian_nll(x0: Tensor, mean: Tensor, std: float, bin_width: fl
 def elbo_vs_levels(score_fn: ScoreFn, sde: Process, x0: Tensor, levels=(10, 30, 100, 300, 1000), *, variance="beta",
                    generator: torch.Generator | None = None) -> list[tuple[int, float, float]]:
     """(N, E[-ELBO] nats, its standard error) for each number of levels N: the bound tightens as N grows."""
-    out = []
-    for n in levels:
-        mean, se = elbo_terms(score_fn, sde, x0, int(n), variance=variance, generator=generator).mean_and_stderr()
-        out.append((int(n), mean, se))
+    return elbo_vs_levels_each(score_fn, sde, x0, levels, (variance,), generator=generator)[variance]
+
+
+def elbo_vs_levels_each(score_fn: ScoreFn, sde: Process, x0: Tensor, levels=(10, 30, 100, 300, 1000),
+                        variances=("beta", "posterior"), *, generator: torch.Generator | None = None,
+                        on_level: Callable[[int, int], None] | None = None) -> dict[str, list[tuple[int, float, float]]]:
+    """elbo_vs_levels for several variance choices, one score evaluation per level and point (elbo_terms_each);
+    on_level(k, N) is called before the k-th N (progress)."""
+    out = {v: [] for v in variances}
+    for k, n in enumerate(levels):
+        if on_level is not None:
+            on_level(k, int(n))
+        for v, terms in zip(variances, elbo_terms_each(score_fn, sde, x0, int(n), variances, generator=generator)):
+            out[v].append((int(n), *terms.mean_and_stderr()))
     return out

@@ -333,12 +333,13 @@ def guidance_figures(samples: Tensor, y_target, dataset, reference: tuple[Tensor
 
 def guidance_sweep(make_score: Callable[[float], ScoreFn], gammas, sde: Process, x_init: Tensor, y_target: int,
                    dataset, reference: tuple[Tensor, Tensor], *, sampler: str = "pf_heun",
-                   n_steps: int = 50, seed: int = 0) -> list[dict]:
+                   n_steps: int = 50, seed: int = 0, density=None) -> list[dict]:
     """The sweep over gamma: for each gamma, sample make_score(gamma) from the same x_init [N, D] and return rows
-    {gamma, **guidance_figures} (accuracy, recall, distance to the class's data, outside the support, shift, spread)."""
+    {gamma, **guidance_figures} (accuracy, recall, distance to the class's data, outside the support, shift, spread);
+    density: support_density(dataset, reference) if the caller has it."""
     from .samplers import sample          # local: the samplers import scores, not guidance
 
-    density = support_density(dataset, reference)
+    density = support_density(dataset, reference) if density is None else density
     rows = []
     for gamma in gammas:
         x = sample(sampler, make_score(check_gamma(gamma)), sde, x_init, n_steps=n_steps,

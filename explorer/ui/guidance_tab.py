@@ -181,11 +181,13 @@ def sweep_view(dataset, means, stds, weights, process, seed, user_data, network,
                 lower="Particles or the sampler (DDIM or Heun take 50 steps)")
     x_init = sde.prior_sample((n, 2), generator=torch.Generator().manual_seed(seed))
     ref = ds.sample(4000, generator=torch.Generator().manual_seed(seed + 1))
+    density = support_density(ds, ref)
     for k, (method, make_score) in enumerate(methods):
         progress(k / len(methods), desc=method)
         rows += [{"method": method, **row} for row in guidance_sweep(
-            make_score, SWEEP_GAMMAS, sde, x_init, y, ds, ref, sampler=sampler, n_steps=SAMPLER_STEPS[sampler], seed=seed)]
-    data = _class_data_figures(ds, y, n, seed, ref, support_density(ds, ref))
+            make_score, SWEEP_GAMMAS, sde, x_init, y, ds, ref, sampler=sampler, n_steps=SAMPLER_STEPS[sampler], seed=seed,
+            density=density)]
+    data = _class_data_figures(ds, y, n, seed, ref, density)
     return fidelity_chart(rows, data=data, title=f"Asking for {html_text(ds.class_names[y])} over γ: accuracy against "
                                                  f"recall (★ the class's own data), and the share off the data")
 

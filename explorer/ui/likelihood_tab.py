@@ -8,18 +8,18 @@ import gradio as gr
 import torch
 
 from ..cost import check_budget, likelihood_cost
-from ..elbo import elbo_terms_each
+from ..elbo import elbo_terms_each, elbo_vs_levels_each
 from ..fields import grid_2d
 from ..likelihood import bits_per_dim, log_density_errors, log_likelihood
+from ..nn.vae import negative_elbo
 from ..viz.elbo import elbo_levels_figure, elbo_terms_figure, weighting_figure
 from ..viz.likelihood import log_density_curves, log_density_maps
 from ..weighting import weighting_curves
 from .common import Setup, check_seed, number, read_markdown, resolve_dataset, resolve_process, user_errors
 from .link import Links
 from .sources import SCORE_SOURCES, resolve_score, score_cost
-from .vae_tab import session_or_shipped_vae
-from ..nn.vae import negative_elbo
 from .startup import cached_only
+from .vae_tab import session_or_shipped_vae
 
 HALF_WIDTH = 3.0
 LEVEL_SWEEP = (10, 30, 100, 300, 1000)     # the bound against N (Kingma et al. 2021: it tightens as N grows)
@@ -152,12 +152,10 @@ def elbo_levels_view(dataset, means, stds, weights, process, seed, user_data, so
     check_budget(n * sum(LEVEL_SWEEP) * score_cost(source, ds, sde, trained), "This sweep over N",
                  "the held-out samples")
     x0, _ = ds.sample(n, generator=torch.Generator().manual_seed(seed + 1), dtype=torch.float64)
-    out = {"beta": [], "posterior": []}
-    g = torch.Generator().manual_seed(seed + 2)
-    for k, n_lev in enumerate(LEVEL_SWEEP):
-        progress(0.05 + 0.9 * k / len(LEVEL_SWEEP), desc=f"−ELBO for N = {n_lev}")
-        for variance, terms in zip(out, elbo_terms_each(score_fn, sde, x0, n_lev, tuple(out), generator=g)):
-            out[variance].append((n_lev, *terms.mean_and_stderr()))
+    out = elbo_vs_levels_each(score_fn, sde, x0, LEVEL_SWEEP, ("beta", "posterior"),
+                              generator=torch.Generator().manual_seed(seed + 2),
+                              on_level=lambda k, n_lev: progress(0.05 + 0.9 * k / len(LEVEL_SWEEP),
+                                                                 desc=f"−ELBO for N = {n_lev}"))
     true_nll = float(-ds.mixture.log_prob(x0, 0.0, sde).mean()) if ds.is_mixture else None
     return elbo_levels_figure(out, true_nll, title=f"The bound tightens with more levels ({kind}, {n} samples)")
 

@@ -17,9 +17,9 @@ from ..metrics import energy_distance
 from ..samplers import sample
 from ..nn.training import TrainingDiverged
 from ..nn.vae import DEFAULTS as VAE_DEFAULTS
+from ..nn.vae import VAEConfig, build_vae, encode, negative_elbo, train_vae, vae_sample
 from ..elbo import elbo_terms
 from ..pretrained import shipped_vae
-from ..nn.vae import VAEConfig, build_vae, encode, negative_elbo, train_vae, vae_sample
 from ..viz.images import image_grid
 from ..viz.sampling import final_samples_figure
 from ..viz.vae import elbo_live_figure, latent_figure
